@@ -1,0 +1,101 @@
+/**
+ * The composition root: mounts each concern's router in an explicit order, then the 404 and the one
+ * error handler that turns errors into responses.
+ */
+import cors from 'cors';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import type { Config } from './config.js';
+import { isHttpError, NotFoundHttpError } from './errors.js';
+import type { GraphInfo } from './graph/load.js';
+import type { Logger } from './log.js';
+import type { QueryEngine } from './sparql/engine.js';
+import { createSparqlRouter } from './sparql/router.js';
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly engine: QueryEngine;
+  readonly logger: Logger;
+  readonly graphs: readonly GraphInfo[];
+  readonly version: string;
+}
+
+/** Body-parser's error types, made into sentences a client can act on. */
+function describeBodyError(error: { type?: string; limit?: number }, config: Config): string | undefined {
+  if (error.type === 'entity.too.large') {
+    return `Request body too large: the limit is ${config.maxBodyBytes} bytes.`;
+  }
+  if (error.type === 'charset.unsupported') return 'Unsupported charset: send UTF-8.';
+  if (error.type === 'encoding.unsupported') return 'Unsupported content encoding: send the body uncompressed.';
+  if (error.type === 'request.aborted') return 'The request was aborted by the client.';
+  return undefined;
+}
+
+/** One log line per request, with status and duration, when the response is finished. */
+function requestLog(log: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = performance.now();
+    res.on('finish', () => {
+      const entry = { method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round((performance.now() - started) * 100) / 100 };
+      if (res.statusCode >= 500) log.error(entry, 'request');
+      else log.info(entry, 'request');
+    });
+    next();
+  };
+}
+
+/**
+ * Builds the Express application over a loaded dataset and a started engine.
+ * @param deps - config, engine, logger and the dataset's graph list
+ */
+export function createApp(deps: AppDeps): Express {
+  const { config, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(requestLog(logger.child({ module: 'http' })));
+  app.use(cors({ exposedHeaders: ['X-Result-Truncated', 'Content-Location', 'Link'] }));
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', engine: deps.engine.name, version: deps.version });
+  });
+  app.use(
+    '/sparql',
+    createSparqlRouter({
+      engine: deps.engine,
+      config,
+      logger,
+      service: {
+        baseIri: config.baseIri,
+        engineDescription: deps.engine.description,
+        queryTimeoutMs: config.queryTimeoutMs,
+        maxResultRows: config.maxResultRows,
+        maxBodyBytes: config.maxBodyBytes,
+        serviceAllowlist: config.serviceAllowlist,
+        graphs: deps.graphs,
+        version: deps.version,
+      },
+    }),
+  );
+  app.get('/', (_req, res) => {
+    res.type('text/plain; charset=utf-8').send(
+      'Cyber Diplomacy Graph\n\nSPARQL endpoint: /sparql (GET ?query=… or POST; GET /sparql alone describes the service)\nHealth: /health\n',
+    );
+  });
+
+  const notFound: RequestHandler = (req, _res, next) => {
+    next(new NotFoundHttpError(`Nothing is served at ${req.path}.`));
+  };
+  const onError: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+    const bodyMessage = describeBodyError(error as { type?: string }, config);
+    const status = isHttpError(error) ? error.statusCode : 500;
+    const message =
+      bodyMessage ?? (status < 500 || isHttpError(error) ? (error as Error).message : 'Internal Server Error');
+    if (status >= 500) logger.error({ err: error, url: req.originalUrl }, 'request failed');
+    if (res.headersSent) return;
+    if (isHttpError(error)) res.set(error.headers);
+    res.status(status).type('text/plain; charset=utf-8').send(`${message}\n`);
+  };
+  app.use(notFound);
+  app.use(onError);
+  return app;
+}

@@ -1,0 +1,161 @@
+#!/usr/bin/env node
+/**
+ * `cdg`: the command-line interface. Parses arguments, calls the library, sets the exit code.
+ * Settings come from defaults < environment < flags.
+ */
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { configFromEnv, DEFAULTS, ENGINES, LOG_LEVELS, resolveConfig, type ConfigInput } from '../config.js';
+import { ConfigError, DataLoadError, isHttpError } from '../errors.js';
+import type { LoadProgress } from '../graph/load.js';
+import { createLogger } from '../log.js';
+import { loadServableDataset, startServer } from '../server.js';
+import { formatToMediaType, typesForForm } from '../sparql/formats.js';
+import { inspectQuery } from '../sparql/inspect.js';
+import { createLocalEngine } from '../sparql/localEngine.js';
+import { declaredPrefixes } from '../sparql/protocol.js';
+
+type CommonFlags = {
+  data?: string[];
+  baseIri?: string;
+  engine?: string;
+  logLevel?: string;
+  [key: string]: unknown;
+};
+
+function flagsToConfig(flags: CommonFlags & { [key: string]: unknown }): ConfigInput {
+  return {
+    dataPaths: flags.data,
+    baseIri: flags.baseIri,
+    engine: flags.engine,
+    logLevel: flags.logLevel,
+    port: flags.port,
+    host: flags.host,
+    queryTimeoutMs: flags.timeout,
+    maxResultRows: flags.maxRows,
+    maxBodyBytes: flags.maxBody,
+    workers: flags.workers,
+    serviceAllowlist: flags.allowService,
+  };
+}
+
+/** Progress lines on stderr for files over 1 MB, so large loads show they are moving. */
+function progressReporter(quiet: boolean): (e: LoadProgress) => void {
+  const big = new Set<string>();
+  return (e) => {
+    if (quiet) return;
+    if (e.type === 'file-start' && e.bytes > 1_000_000) {
+      big.add(e.file);
+      process.stderr.write(`Loading ${e.file} (${(e.bytes / 1e6).toFixed(1)} MB)…\n`);
+    } else if (e.type === 'file-progress') {
+      process.stderr.write(`  ${e.file}: ${Math.round((100 * e.bytesDone) / e.bytes)}%\n`);
+    } else if (e.type === 'file-done' && big.has(e.file)) {
+      process.stderr.write(`  ${e.file}: ${e.quads.toLocaleString('en')} quads in ${(e.ms / 1000).toFixed(1)} s\n`);
+    }
+  };
+}
+
+function fail(error: unknown): never {
+  if (error instanceof ConfigError) process.stderr.write(`Configuration error: ${error.message}\n`);
+  else if (error instanceof DataLoadError) process.stderr.write(`Data error: ${error.message}\n`);
+  else if (isHttpError(error)) process.stderr.write(`${error.message}\n`);
+  else process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',')];
+
+function commonOptions(cmd: Command): Command {
+  return cmd
+    .option('-d, --data <path>', `data directory or file (repeatable; default: ontology/ and data/)`, collect)
+    .option('--base-iri <iri>', `base IRI of the graph (default ${DEFAULTS.baseIri})`)
+    .addOption(new Option('-e, --engine <name>', 'query engine').choices([...ENGINES]))
+    .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]));
+}
+
+const program = new Command('cdg')
+  .description('Cyber Diplomacy Graph: a knowledge graph of UN cyber diplomacy, its SPARQL endpoint and tools.')
+  .showHelpAfterError();
+
+commonOptions(
+  program
+    .command('serve')
+    .description('serve the graph: SPARQL endpoint at /sparql')
+    .option('-p, --port <n>', `port (env PORT; default ${DEFAULTS.port})`)
+    .option('-H, --host <host>', `interface to bind (env HOST; default ${DEFAULTS.host})`)
+    .option('-t, --timeout <ms>', `per-query time limit in ms (default ${DEFAULTS.queryTimeoutMs})`)
+    .option('--max-rows <n>', `most result rows per response (default ${DEFAULTS.maxResultRows})`)
+    .option('--max-body <bytes>', `largest request body (default ${DEFAULTS.maxBodyBytes})`)
+    .option('-w, --workers <n>', 'query worker threads (default: CPU cores, at most 4)')
+    .option('--allow-service <iri>', 'endpoint that SERVICE may query (repeatable; default none)', collect),
+).action(async (flags: CommonFlags & Record<string, unknown>) => {
+  try {
+    const config = resolveConfig(configFromEnv(process.env), flagsToConfig(flags));
+    const logger = createLogger(config.logLevel);
+    const dataset = await loadServableDataset(config, progressReporter(false));
+    const running = await startServer(config, logger, dataset);
+    process.stderr.write(
+      `Cyber Diplomacy Graph: ${dataset.quadCount.toLocaleString('en')} quads in ${dataset.graphs.length} graphs, ` +
+        `${config.engine} engine.\nSPARQL endpoint: ${running.url}/sparql\n`,
+    );
+    const stop = (): void => {
+      void running.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  } catch (error) {
+    fail(error);
+  }
+});
+
+commonOptions(
+  program
+    .command('query')
+    .description('run a SPARQL query locally over the data, without a server')
+    .argument('[query]', 'the query text (or use --file, or - for stdin)')
+    .option('-f, --file <path>', 'read the query from a file')
+    .option('--format <format>', 'result format: json, xml, csv, tsv, ttl, nt, jsonld, rdfxml, trig, nq'),
+).action(async (text: string | undefined, flags: CommonFlags & { file?: string; format?: string }) => {
+  try {
+    const config = resolveConfig(configFromEnv(process.env), flagsToConfig(flags));
+    const query =
+      flags.file !== undefined
+        ? readFileSync(flags.file, 'utf8')
+        : text === '-' || text === undefined
+          ? readFileSync(0, 'utf8')
+          : text;
+    const info = inspectQuery(query);
+    if (info.form === 'UPDATE') throw new ConfigError('cdg query runs queries, not updates.');
+    const form = info.form ?? 'SELECT';
+    const offers = typesForForm(form);
+    const mediaType = flags.format === undefined ? (form === 'SELECT' ? 'text/tab-separated-values' : offers[0]!) : formatToMediaType(flags.format);
+    if (mediaType === undefined || !offers.includes(mediaType)) {
+      throw new ConfigError(`--format ${flags.format ?? ''} does not fit a ${form} query; use one of ${offers.join(', ')}.`);
+    }
+    const dataset = await loadServableDataset(config, progressReporter(false));
+    const engine = await createLocalEngine(config.engine, dataset.nquads, {
+      maxRows: Number.MAX_SAFE_INTEGER,
+      serviceAllowlist: config.serviceAllowlist,
+    });
+    const result = await engine.query({ query, form, mediaType, prefixes: declaredPrefixes(query) });
+    process.stdout.write(result.body.endsWith('\n') ? result.body : `${result.body}\n`);
+    await engine.close();
+  } catch (error) {
+    fail(error);
+  }
+});
+
+commonOptions(
+  program.command('validate').description('parse every data and ontology file; report the first error with file, line and column'),
+).action(async (flags: CommonFlags) => {
+  try {
+    const config = resolveConfig(configFromEnv(process.env), flagsToConfig(flags));
+    const dataset = await loadServableDataset(config, progressReporter(false));
+    for (const g of dataset.graphs) process.stdout.write(`ok  ${g.file}  ${g.quads} quads  <${g.graph}>\n`);
+    process.stdout.write(`${dataset.graphs.length} files, ${dataset.quadCount} quads: all parse.\n`);
+  } catch (error) {
+    fail(error);
+  }
+});
+
+await program.parseAsync(process.argv);

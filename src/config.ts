@@ -1,0 +1,169 @@
+/**
+ * Configuration: built-in defaults < environment variables < command-line flags, validated once at
+ * start-up with messages that say what to fix, then frozen and passed explicitly.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from './errors.js';
+
+/** The query engines the endpoint can run on. */
+export const ENGINES = ['oxigraph', 'comunica'] as const;
+export type EngineName = (typeof ENGINES)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  /** TCP port to listen on. */
+  readonly port: number;
+  /** Interface to bind; 127.0.0.1 by default so a fresh start is not exposed to the network. */
+  readonly host: string;
+  /** The persistent base of every IRI the project mints. */
+  readonly baseIri: string;
+  /** Directories (or single files) whose RDF files are loaded, each file into its own named graph. */
+  readonly dataPaths: readonly string[];
+  /** Directory of saved queries (`*.rq`). */
+  readonly queriesDir: string;
+  /** Which engine answers queries. */
+  readonly engine: EngineName;
+  /** Per-query time limit in milliseconds; a query running longer is stopped. */
+  readonly queryTimeoutMs: number;
+  /** Most rows (SELECT) or triples (CONSTRUCT/DESCRIBE) a response carries. */
+  readonly maxResultRows: number;
+  /** Largest request body accepted, in bytes. */
+  readonly maxBodyBytes: number;
+  /** Query worker threads. */
+  readonly workers: number;
+  /** Endpoints that SERVICE, FROM and LOAD may reach; empty means no outbound request ever. */
+  readonly serviceAllowlist: readonly string[];
+  readonly logLevel: LogLevel;
+}
+
+/** The project root (where package.json, ontology/ and data/ live). */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export const DEFAULTS: Config = Object.freeze({
+  port: 3000,
+  host: '127.0.0.1',
+  baseIri: 'https://w3id.org/cyber-diplomacy/',
+  dataPaths: Object.freeze([path.join(PROJECT_ROOT, 'ontology'), path.join(PROJECT_ROOT, 'data')]),
+  queriesDir: path.join(PROJECT_ROOT, 'queries'),
+  engine: 'oxigraph',
+  queryTimeoutMs: 30_000,
+  maxResultRows: 100_000,
+  maxBodyBytes: 1024 * 1024,
+  workers: Math.max(1, Math.min(4, os.availableParallelism())),
+  serviceAllowlist: Object.freeze([]),
+  logLevel: 'info',
+});
+
+/** Raw, unvalidated settings as strings or values, from any layer. */
+export type ConfigInput = Partial<Record<keyof Config, unknown>>;
+
+/** Environment variables read, and the setting each feeds. */
+export const ENV_VARS: Readonly<Record<string, keyof Config>> = Object.freeze({
+  PORT: 'port',
+  HOST: 'host',
+  CDG_PORT: 'port',
+  CDG_HOST: 'host',
+  CDG_BASE_IRI: 'baseIri',
+  CDG_DATA: 'dataPaths',
+  CDG_QUERIES: 'queriesDir',
+  CDG_ENGINE: 'engine',
+  CDG_QUERY_TIMEOUT_MS: 'queryTimeoutMs',
+  CDG_MAX_RESULT_ROWS: 'maxResultRows',
+  CDG_MAX_BODY_BYTES: 'maxBodyBytes',
+  CDG_WORKERS: 'workers',
+  CDG_SERVICE_ALLOWLIST: 'serviceAllowlist',
+  LOG_LEVEL: 'logLevel',
+  CDG_LOG_LEVEL: 'logLevel',
+});
+
+/**
+ * Reads the settings this project knows from an environment.
+ * @param env - usually `process.env`
+ */
+export function configFromEnv(env: Readonly<Record<string, string | undefined>>): ConfigInput {
+  const out: ConfigInput = {};
+  for (const [name, key] of Object.entries(ENV_VARS)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') out[key] = value;
+  }
+  return out;
+}
+
+function toInt(key: string, value: unknown, min: number, max: number): number {
+  const n = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(
+      `${key} must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}.`,
+    );
+  }
+  return n;
+}
+
+function toList(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String).filter((s) => s !== '');
+  return String(value)
+    .split(/[,\s]+/u)
+    .filter((s) => s !== '');
+}
+
+function toAbsoluteIri(key: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${key} must be an absolute IRI such as https://example.org/; got "${value}".`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${key} must be an http(s) IRI; got "${value}".`);
+  }
+  return url.href;
+}
+
+/**
+ * Merges layers (later wins) over the defaults, validates, and freezes.
+ * @param layers - e.g. `configFromEnv(process.env)`, then the parsed CLI flags
+ * @throws ConfigError naming the setting and what to fix
+ */
+export function resolveConfig(...layers: ConfigInput[]): Config {
+  const raw: ConfigInput = { ...DEFAULTS };
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value !== undefined) raw[key as keyof Config] = value;
+    }
+  }
+  const engine = String(raw.engine);
+  if (!(ENGINES as readonly string[]).includes(engine)) {
+    throw new ConfigError(`engine must be one of ${ENGINES.join(', ')}; got "${engine}".`);
+  }
+  const logLevel = String(raw.logLevel);
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`log level must be one of ${LOG_LEVELS.join(', ')}; got "${logLevel}".`);
+  }
+  let baseIri = toAbsoluteIri('baseIri', String(raw.baseIri));
+  if (!baseIri.endsWith('/') && !baseIri.endsWith('#')) baseIri += '/';
+  const dataPaths = toList(raw.dataPaths).map((p) => path.resolve(p));
+  if (dataPaths.length === 0) throw new ConfigError('data paths must name at least one directory or file.');
+  const host = String(raw.host).trim();
+  if (host === '') throw new ConfigError('host must not be empty (e.g. 127.0.0.1 or 0.0.0.0).');
+  const serviceAllowlist = toList(raw.serviceAllowlist).map((iri) =>
+    toAbsoluteIri('service allowlist entry', iri),
+  );
+  return Object.freeze({
+    port: toInt('port', raw.port, 0, 65535),
+    host,
+    baseIri,
+    dataPaths: Object.freeze(dataPaths),
+    queriesDir: path.resolve(String(raw.queriesDir)),
+    engine: engine as EngineName,
+    queryTimeoutMs: toInt('query timeout (ms)', raw.queryTimeoutMs, 1, 24 * 3600 * 1000),
+    maxResultRows: toInt('max result rows', raw.maxResultRows, 1, 100_000_000),
+    maxBodyBytes: toInt('max body bytes', raw.maxBodyBytes, 1024, 1024 * 1024 * 1024),
+    workers: toInt('workers', raw.workers, 1, 64),
+    serviceAllowlist: Object.freeze(serviceAllowlist),
+    logLevel: logLevel as LogLevel,
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * The one small interface every query engine sits behind, whether it runs in this thread, in a
+ * pool of worker threads, or (later) in a remote store.
+ */
+import type { EngineName } from '../config.js';
+import type { QueryForm } from './inspect.js';
+
+/** A query ready to run: form known, result format negotiated, dataset (if any) stated. */
+export interface QueryRequest {
+  readonly query: string;
+  readonly form: QueryForm;
+  /** The media type to serialize results in (one of `typesForForm(form)`). */
+  readonly mediaType: string;
+  /** The protocol's `default-graph-uri` values; with `namedGraphs`, replaces the union default graph. */
+  readonly defaultGraphs?: readonly string[];
+  /** The protocol's `named-graph-uri` values. */
+  readonly namedGraphs?: readonly string[];
+  /** Base IRI for relative IRIs in the query. */
+  readonly baseIri?: string;
+  /** Prefixes to use when writing Turtle/TriG output. */
+  readonly prefixes?: Readonly<Record<string, string>>;
+}
+
+/** A serialized answer. */
+export interface QueryResponse {
+  readonly mediaType: string;
+  readonly body: string;
+  /** Rows (SELECT), 1 (ASK) or triples (CONSTRUCT/DESCRIBE); -1 when not counted. */
+  readonly rows: number;
+  /** True when the row cap cut the result. */
+  readonly truncated: boolean;
+}
+
+export interface QueryOptions {
+  /** Stop the query after this many milliseconds (engines that can stop a query). */
+  readonly timeoutMs?: number;
+}
+
+/** What a query engine can do. */
+export interface QueryEngine {
+  readonly name: EngineName;
+  /** Human-readable engine and version, for the service description. */
+  readonly description: string;
+  query(request: QueryRequest, options?: QueryOptions): Promise<QueryResponse>;
+  close(): Promise<void>;
+}
+
+/** Errors crossing a worker boundary travel as plain data and are rebuilt on the other side. */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly line?: number;
+  readonly column?: number;
+  /** True when the error is the query's fault (becomes a 400), false for internal failures. */
+  readonly userError: boolean;
+}

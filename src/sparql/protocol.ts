@@ -1,0 +1,157 @@
+/**
+ * The SPARQL 1.1 Protocol, as a pure function: an HTTP request's method, parameters, headers and body
+ * in; a query ready for an engine (or the error the spec prescribes) out.
+ */
+import {
+  BadRequestHttpError,
+  ForbiddenHttpError,
+  MethodNotAllowedHttpError,
+  NotAcceptableHttpError,
+  UnsupportedMediaTypeHttpError,
+} from '../errors.js';
+import type { QueryRequest } from './engine.js';
+import { formatToMediaType, negotiate, typesForForm } from './formats.js';
+import { inspectQuery } from './inspect.js';
+import { isAllowed } from './executor.js';
+import { tokenize } from './lexer.js';
+
+/** The parts of an HTTP request the protocol reads. */
+export interface ProtocolInput {
+  readonly method: string;
+  /** The raw query string (after `?`), undecoded. */
+  readonly search: string;
+  readonly contentType: string | undefined;
+  readonly accept: string | undefined;
+  /** The request body as text, for POST. */
+  readonly body: string | undefined;
+}
+
+/** What the endpoint should do. */
+export type ProtocolAction =
+  | { readonly kind: 'describe-service' }
+  | { readonly kind: 'query'; readonly request: QueryRequest };
+
+export interface ProtocolOptions {
+  readonly serviceAllowlist: readonly string[];
+}
+
+const UPDATE_REFUSED =
+  'SPARQL Update is not accepted: this public endpoint is read-only. ' +
+  'The curated graph changes through the files in ontology/ and data/.';
+
+function mediaTypeOf(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Prefix declarations of a query, for writing Turtle output with the same prefixes. */
+export function declaredPrefixes(query: string): Record<string, string> {
+  const tokens = tokenize(query);
+  const prefixes: Record<string, string> = {};
+  for (let i = 0; i + 2 < tokens.length; i++) {
+    if (tokens[i]!.text.toUpperCase() === 'PREFIX' && tokens[i + 2]!.type === 'iri') {
+      const iri = tokens[i + 2]!.text.slice(1, -1);
+      if (/^[a-z][a-z0-9+.-]*:/iu.test(iri)) prefixes[tokens[i + 1]!.text.replace(/:$/u, '')] = iri;
+    }
+  }
+  return prefixes;
+}
+
+/**
+ * Reads a SPARQL Protocol request.
+ * @param input - method, query string, headers and body
+ * @param options - the SERVICE allowlist
+ * @throws HttpError with the status the protocol prescribes (400, 403, 405, 406, 415)
+ */
+export function parseProtocolRequest(input: ProtocolInput, options: ProtocolOptions): ProtocolAction {
+  const method = input.method.toUpperCase();
+  if (method !== 'GET' && method !== 'POST' && method !== 'HEAD') {
+    throw new MethodNotAllowedHttpError(['GET', 'POST']);
+  }
+  const params = new URLSearchParams(input.search);
+  let query: string | undefined;
+  let defaultGraphs = params.getAll('default-graph-uri');
+  let namedGraphs = params.getAll('named-graph-uri');
+  if (method === 'POST') {
+    const type = mediaTypeOf(input.contentType);
+    if (type === 'application/x-www-form-urlencoded') {
+      const form = new URLSearchParams(input.body ?? '');
+      if (form.has('update')) throw new ForbiddenHttpError(UPDATE_REFUSED);
+      const queries = form.getAll('query');
+      if (queries.length > 1) throw new BadRequestHttpError('Send one query parameter, not several.');
+      query = queries[0];
+      defaultGraphs = [...defaultGraphs, ...form.getAll('default-graph-uri')];
+      namedGraphs = [...namedGraphs, ...form.getAll('named-graph-uri')];
+    } else if (type === 'application/sparql-query') {
+      query = input.body ?? '';
+    } else if (type === 'application/sparql-update') {
+      throw new ForbiddenHttpError(UPDATE_REFUSED);
+    } else {
+      throw new UnsupportedMediaTypeHttpError(
+        `POST bodies must be application/sparql-query or application/x-www-form-urlencoded; got "${type || 'none'}".`,
+      );
+    }
+    if (params.has('query') && query !== undefined) {
+      throw new BadRequestHttpError('Give the query either in the URL or in the body, not both.');
+    }
+  } else {
+    if (params.has('update')) throw new ForbiddenHttpError(UPDATE_REFUSED);
+    const queries = params.getAll('query');
+    if (queries.length > 1) throw new BadRequestHttpError('Send one query parameter, not several.');
+    query = queries[0];
+    if (query === undefined) return { kind: 'describe-service' };
+  }
+  if (query === undefined || query.trim() === '') {
+    throw new BadRequestHttpError('Missing query: pass the SPARQL query as the "query" parameter or as the body.');
+  }
+  for (const iri of [...defaultGraphs, ...namedGraphs]) {
+    try {
+      new URL(iri);
+    } catch {
+      throw new BadRequestHttpError(`default-graph-uri / named-graph-uri must be absolute IRIs; got "${iri}".`);
+    }
+  }
+  const info = inspectQuery(query);
+  if (info.form === 'UPDATE') throw new ForbiddenHttpError(UPDATE_REFUSED);
+  for (const service of info.services) {
+    if (service === undefined || !isAllowed(service, options.serviceAllowlist)) {
+      throw new ForbiddenHttpError(
+        service === undefined
+          ? 'SERVICE with a variable or unresolvable endpoint is not allowed: name an allowlisted endpoint IRI.'
+          : `SERVICE <${service}> is not on this endpoint's allowlist of remote services` +
+              (options.serviceAllowlist.length === 0 ? ' (the allowlist is empty).' : '.'),
+      );
+    }
+  }
+  // An unrecognised form is left to the engine, whose parser gives the precise syntax error.
+  const form = info.form ?? 'SELECT';
+  const offers = typesForForm(form);
+  const format = params.get('format') ?? undefined;
+  let mediaType: string | undefined;
+  if (format !== undefined && format !== '') {
+    mediaType = formatToMediaType(format);
+    if (mediaType === undefined || !offers.includes(mediaType)) {
+      throw new NotAcceptableHttpError(
+        `format=${format} cannot be used for a ${form} query; use one of: ${offers.join(', ')}.`,
+      );
+    }
+  } else {
+    mediaType = negotiate(input.accept, offers);
+    if (mediaType === undefined) {
+      throw new NotAcceptableHttpError(
+        `None of the accepted media types (${input.accept ?? ''}) can represent a ${form} result; ` +
+          `available: ${offers.join(', ')}.`,
+      );
+    }
+  }
+  const hasDataset = defaultGraphs.length > 0 || namedGraphs.length > 0;
+  return {
+    kind: 'query',
+    request: {
+      query,
+      form,
+      mediaType,
+      ...(hasDataset ? { defaultGraphs, namedGraphs } : {}),
+      prefixes: declaredPrefixes(query),
+    },
+  };
+}

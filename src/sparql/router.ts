@@ -1,0 +1,75 @@
+/**
+ * `/sparql`: the SPARQL 1.1 Protocol endpoint (query only; updates are refused with 403).
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { QueryEngine } from './engine.js';
+import { contentTypeHeader, GRAPH_TYPES, negotiate } from './formats.js';
+import { parseProtocolRequest } from './protocol.js';
+import { serviceDescription, type ServiceFacts } from './serviceDescription.js';
+import { NotAcceptableHttpError } from '../errors.js';
+
+export interface SparqlRouterDeps {
+  readonly engine: QueryEngine;
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Facts for the service description, minus the endpoint IRI (taken from the request). */
+  readonly service: Omit<ServiceFacts, 'endpoint'>;
+}
+
+function endpointIri(req: Request): string {
+  return `${req.protocol}://${req.get('host') ?? 'localhost'}${req.baseUrl}${req.path === '/' ? '' : req.path}`;
+}
+
+/**
+ * Creates the router for the SPARQL endpoint; mount it at `/sparql`.
+ * @param deps - engine, config, logger, service facts
+ */
+export function createSparqlRouter(deps: SparqlRouterDeps): Router {
+  const router = express.Router();
+  const log = deps.logger.child({ module: 'sparql' });
+  const bodyParser = express.text({
+    type: ['application/sparql-query', 'application/sparql-update', 'application/x-www-form-urlencoded'],
+    limit: deps.config.maxBodyBytes,
+  });
+
+  const handle = async (req: Request, res: Response): Promise<void> => {
+    const q = req.originalUrl.indexOf('?');
+    const action = parseProtocolRequest(
+      {
+        method: req.method,
+        search: q === -1 ? '' : req.originalUrl.slice(q + 1),
+        contentType: req.get('content-type'),
+        accept: req.get('accept'),
+        body: typeof req.body === 'string' ? req.body : undefined,
+      },
+      { serviceAllowlist: deps.config.serviceAllowlist },
+    );
+    res.vary('Accept');
+    if (action.kind === 'describe-service') {
+      const mediaType = negotiate(req.get('accept'), GRAPH_TYPES);
+      if (mediaType === undefined) {
+        throw new NotAcceptableHttpError(`The service description is available as ${GRAPH_TYPES.join(', ')}.`);
+      }
+      res.type(contentTypeHeader(mediaType));
+      res.send(serviceDescription({ ...deps.service, endpoint: endpointIri(req) }, mediaType));
+      return;
+    }
+    const started = performance.now();
+    const response = await deps.engine.query(action.request, { timeoutMs: deps.config.queryTimeoutMs });
+    const ms = performance.now() - started;
+    log.debug(
+      { form: action.request.form, mediaType: response.mediaType, rows: response.rows, ms: Math.round(ms * 100) / 100, query: action.request.query },
+      'query',
+    );
+    res.type(contentTypeHeader(response.mediaType));
+    if (response.truncated) {
+      res.set('X-Result-Truncated', `true; limit=${deps.config.maxResultRows}`);
+    }
+    res.send(req.method === 'HEAD' ? undefined : response.body);
+  };
+
+  router.all('/', bodyParser, handle);
+  return router;
+}
