@@ -20,12 +20,16 @@ export interface AppDeps {
 }
 
 /** Body-parser's error types, made into sentences a client can act on. */
-function describeBodyError(error: { type?: string; limit?: number }, config: Config): string | undefined {
+function describeBodyError(
+  error: { type?: string; limit?: number },
+  config: Config,
+): string | undefined {
   if (error.type === 'entity.too.large') {
     return `Request body too large: the limit is ${config.maxBodyBytes} bytes.`;
   }
   if (error.type === 'charset.unsupported') return 'Unsupported charset: send UTF-8.';
-  if (error.type === 'encoding.unsupported') return 'Unsupported content encoding: send the body uncompressed.';
+  if (error.type === 'encoding.unsupported')
+    return 'Unsupported content encoding: send the body uncompressed.';
   if (error.type === 'request.aborted') return 'The request was aborted by the client.';
   return undefined;
 }
@@ -35,7 +39,12 @@ function requestLog(log: Logger): RequestHandler {
   return (req, res, next) => {
     const started = performance.now();
     res.on('finish', () => {
-      const entry = { method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round((performance.now() - started) * 100) / 100 };
+      const entry = {
+        method: req.method,
+        url: req.originalUrl,
+        status: res.statusCode,
+        ms: Math.round((performance.now() - started) * 100) / 100,
+      };
       if (res.statusCode >= 500) log.error(entry, 'request');
       else log.info(entry, 'request');
     });
@@ -77,9 +86,11 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.get('/', (_req, res) => {
-    res.type('text/plain; charset=utf-8').send(
-      'Cyber Diplomacy Graph\n\nSPARQL endpoint: /sparql (GET ?query=… or POST; GET /sparql alone describes the service)\nHealth: /health\n',
-    );
+    res
+      .type('text/plain; charset=utf-8')
+      .send(
+        'Cyber Diplomacy Graph\n\nSPARQL endpoint: /sparql (GET ?query=… or POST; GET /sparql alone describes the service)\nHealth: /health\n',
+      );
   });
 
   const notFound: RequestHandler = (req, _res, next) => {
@@ -89,7 +100,8 @@ export function createApp(deps: AppDeps): Express {
     const bodyMessage = describeBodyError(error as { type?: string }, config);
     const status = isHttpError(error) ? error.statusCode : 500;
     const message =
-      bodyMessage ?? (status < 500 || isHttpError(error) ? (error as Error).message : 'Internal Server Error');
+      bodyMessage ??
+      (status < 500 || isHttpError(error) ? (error as Error).message : 'Internal Server Error');
     if (status >= 500) logger.error({ err: error, url: req.originalUrl }, 'request failed');
     if (res.headersSent) return;
     if (isHttpError(error)) res.set(error.headers);

@@ -115,7 +115,9 @@ function toAbsoluteIri(key: string, value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(`${key} must be an absolute IRI such as https://example.org/; got "${value}".`);
+    throw new ConfigError(
+      `${key} must be an absolute IRI such as https://example.org/; got "${value}".`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigError(`${key} must be an http(s) IRI; got "${value}".`);
@@ -146,7 +148,8 @@ export function resolveConfig(...layers: ConfigInput[]): Config {
   let baseIri = toAbsoluteIri('baseIri', String(raw.baseIri));
   if (!baseIri.endsWith('/') && !baseIri.endsWith('#')) baseIri += '/';
   const dataPaths = toList(raw.dataPaths).map((p) => path.resolve(p));
-  if (dataPaths.length === 0) throw new ConfigError('data paths must name at least one directory or file.');
+  if (dataPaths.length === 0)
+    throw new ConfigError('data paths must name at least one directory or file.');
   const host = String(raw.host).trim();
   if (host === '') throw new ConfigError('host must not be empty (e.g. 127.0.0.1 or 0.0.0.0).');
   const serviceAllowlist = toList(raw.serviceAllowlist).map((iri) =>

@@ -102,7 +102,8 @@ export class DataLoadError extends Error {
   public readonly column: number | undefined;
 
   public constructor(file: string, detail: string, line?: number, column?: number) {
-    const where = line === undefined ? file : `${file}:${line}${column === undefined ? '' : `:${column}`}`;
+    const where =
+      line === undefined ? file : `${file}:${line}${column === undefined ? '' : `:${column}`}`;
     super(`${where}: ${detail}`);
     this.name = 'DataLoadError';
     this.file = file;

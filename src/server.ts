@@ -51,14 +51,20 @@ export async function loadServableDataset(
  * @param logger - root logger
  * @param dataset - a dataset already loaded (tests); loaded from `config.dataPaths` otherwise
  */
-export async function startServer(config: Config, logger: Logger, dataset?: ServableDataset): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  logger: Logger,
+  dataset?: ServableDataset,
+): Promise<RunningServer> {
   const log = logger.child({ module: 'server' });
   const started = performance.now();
   const data =
     dataset ??
     (await loadServableDataset(config, (e) => {
-      if (e.type === 'file-done') log.debug({ file: e.file, quads: e.quads, ms: Math.round(e.ms) }, 'loaded');
-      if (e.type === 'file-progress') log.info({ file: e.file, percent: Math.round((100 * e.bytesDone) / e.bytes) }, 'loading');
+      if (e.type === 'file-done')
+        log.debug({ file: e.file, quads: e.quads, ms: Math.round(e.ms) }, 'loaded');
+      if (e.type === 'file-progress')
+        log.info({ file: e.file, percent: Math.round((100 * e.bytesDone) / e.bytes) }, 'loading');
     }));
   const engine = await WorkerPool.start({
     engine: config.engine,
@@ -81,7 +87,14 @@ export async function startServer(config: Config, logger: Logger, dataset?: Serv
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   log.info(
-    { url, engine: engine.description, graphs: data.graphs.length, quads: data.quadCount, workers: config.workers, ms: Math.round(performance.now() - started) },
+    {
+      url,
+      engine: engine.description,
+      graphs: data.graphs.length,
+      quads: data.quadCount,
+      workers: config.workers,
+      ms: Math.round(performance.now() - started),
+    },
     'serving',
   );
   return {

@@ -5,7 +5,14 @@
  */
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { configFromEnv, DEFAULTS, ENGINES, LOG_LEVELS, resolveConfig, type ConfigInput } from '../config.js';
+import {
+  configFromEnv,
+  DEFAULTS,
+  ENGINES,
+  LOG_LEVELS,
+  resolveConfig,
+  type ConfigInput,
+} from '../config.js';
 import { ConfigError, DataLoadError, isHttpError } from '../errors.js';
 import type { LoadProgress } from '../graph/load.js';
 import { createLogger } from '../log.js';
@@ -50,7 +57,9 @@ function progressReporter(quiet: boolean): (e: LoadProgress) => void {
     } else if (e.type === 'file-progress') {
       process.stderr.write(`  ${e.file}: ${Math.round((100 * e.bytesDone) / e.bytes)}%\n`);
     } else if (e.type === 'file-done' && big.has(e.file)) {
-      process.stderr.write(`  ${e.file}: ${e.quads.toLocaleString('en')} quads in ${(e.ms / 1000).toFixed(1)} s\n`);
+      process.stderr.write(
+        `  ${e.file}: ${e.quads.toLocaleString('en')} quads in ${(e.ms / 1000).toFixed(1)} s\n`,
+      );
     }
   };
 }
@@ -59,22 +68,34 @@ function fail(error: unknown): never {
   if (error instanceof ConfigError) process.stderr.write(`Configuration error: ${error.message}\n`);
   else if (error instanceof DataLoadError) process.stderr.write(`Data error: ${error.message}\n`);
   else if (isHttpError(error)) process.stderr.write(`${error.message}\n`);
-  else process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  else
+    process.stderr.write(
+      `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
   process.exit(error instanceof ConfigError ? 2 : 1);
 }
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',')];
+const collect = (value: string, previous: string[] = []): string[] => [
+  ...previous,
+  ...value.split(','),
+];
 
 function commonOptions(cmd: Command): Command {
   return cmd
-    .option('-d, --data <path>', `data directory or file (repeatable; default: ontology/ and data/)`, collect)
+    .option(
+      '-d, --data <path>',
+      `data directory or file (repeatable; default: ontology/ and data/)`,
+      collect,
+    )
     .option('--base-iri <iri>', `base IRI of the graph (default ${DEFAULTS.baseIri})`)
     .addOption(new Option('-e, --engine <name>', 'query engine').choices([...ENGINES]))
     .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]));
 }
 
 const program = new Command('cdg')
-  .description('Cyber Diplomacy Graph: a knowledge graph of UN cyber diplomacy, its SPARQL endpoint and tools.')
+  .description(
+    'Cyber Diplomacy Graph: a knowledge graph of UN cyber diplomacy, its SPARQL endpoint and tools.',
+  )
   .showHelpAfterError();
 
 commonOptions(
@@ -87,7 +108,11 @@ commonOptions(
     .option('--max-rows <n>', `most result rows per response (default ${DEFAULTS.maxResultRows})`)
     .option('--max-body <bytes>', `largest request body (default ${DEFAULTS.maxBodyBytes})`)
     .option('-w, --workers <n>', 'query worker threads (default: CPU cores, at most 4)')
-    .option('--allow-service <iri>', 'endpoint that SERVICE may query (repeatable; default none)', collect),
+    .option(
+      '--allow-service <iri>',
+      'endpoint that SERVICE may query (repeatable; default none)',
+      collect,
+    ),
 ).action(async (flags: CommonFlags & Record<string, unknown>) => {
   try {
     const config = resolveConfig(configFromEnv(process.env), flagsToConfig(flags));
@@ -114,45 +139,69 @@ commonOptions(
     .description('run a SPARQL query locally over the data, without a server')
     .argument('[query]', 'the query text (or use --file, or - for stdin)')
     .option('-f, --file <path>', 'read the query from a file')
-    .option('--format <format>', 'result format: json, xml, csv, tsv, ttl, nt, jsonld, rdfxml, trig, nq'),
-).action(async (text: string | undefined, flags: CommonFlags & { file?: string; format?: string }) => {
-  try {
-    const config = resolveConfig(configFromEnv(process.env), flagsToConfig(flags));
-    const query =
-      flags.file !== undefined
-        ? readFileSync(flags.file, 'utf8')
-        : text === '-' || text === undefined
-          ? readFileSync(0, 'utf8')
-          : text;
-    const info = inspectQuery(query);
-    if (info.form === 'UPDATE') throw new ConfigError('cdg query runs queries, not updates.');
-    const form = info.form ?? 'SELECT';
-    const offers = typesForForm(form);
-    const mediaType = flags.format === undefined ? (form === 'SELECT' ? 'text/tab-separated-values' : offers[0]!) : formatToMediaType(flags.format);
-    if (mediaType === undefined || !offers.includes(mediaType)) {
-      throw new ConfigError(`--format ${flags.format ?? ''} does not fit a ${form} query; use one of ${offers.join(', ')}.`);
+    .option(
+      '--format <format>',
+      'result format: json, xml, csv, tsv, ttl, nt, jsonld, rdfxml, trig, nq',
+    ),
+).action(
+  async (text: string | undefined, flags: CommonFlags & { file?: string; format?: string }) => {
+    try {
+      const config = resolveConfig(configFromEnv(process.env), flagsToConfig(flags));
+      const query =
+        flags.file !== undefined
+          ? readFileSync(flags.file, 'utf8')
+          : text === '-' || text === undefined
+            ? readFileSync(0, 'utf8')
+            : text;
+      const info = inspectQuery(query);
+      if (info.form === 'UPDATE') throw new ConfigError('cdg query runs queries, not updates.');
+      const form = info.form ?? 'SELECT';
+      const offers = typesForForm(form);
+      const mediaType =
+        flags.format === undefined
+          ? form === 'SELECT'
+            ? 'text/tab-separated-values'
+            : offers[0]!
+          : formatToMediaType(flags.format);
+      if (mediaType === undefined || !offers.includes(mediaType)) {
+        throw new ConfigError(
+          `--format ${flags.format ?? ''} does not fit a ${form} query; use one of ${offers.join(', ')}.`,
+        );
+      }
+      const dataset = await loadServableDataset(config, progressReporter(false));
+      const engine = await createLocalEngine(config.engine, dataset.nquads, {
+        maxRows: Number.MAX_SAFE_INTEGER,
+        serviceAllowlist: config.serviceAllowlist,
+      });
+      const result = await engine.query({
+        query,
+        form,
+        mediaType,
+        prefixes: declaredPrefixes(query),
+      });
+      process.stdout.write(result.body.endsWith('\n') ? result.body : `${result.body}\n`);
+      await engine.close();
+    } catch (error) {
+      fail(error);
     }
-    const dataset = await loadServableDataset(config, progressReporter(false));
-    const engine = await createLocalEngine(config.engine, dataset.nquads, {
-      maxRows: Number.MAX_SAFE_INTEGER,
-      serviceAllowlist: config.serviceAllowlist,
-    });
-    const result = await engine.query({ query, form, mediaType, prefixes: declaredPrefixes(query) });
-    process.stdout.write(result.body.endsWith('\n') ? result.body : `${result.body}\n`);
-    await engine.close();
-  } catch (error) {
-    fail(error);
-  }
-});
+  },
+);
 
 commonOptions(
-  program.command('validate').description('parse every data and ontology file; report the first error with file, line and column'),
+  program
+    .command('validate')
+    .description(
+      'parse every data and ontology file; report the first error with file, line and column',
+    ),
 ).action(async (flags: CommonFlags) => {
   try {
     const config = resolveConfig(configFromEnv(process.env), flagsToConfig(flags));
     const dataset = await loadServableDataset(config, progressReporter(false));
-    for (const g of dataset.graphs) process.stdout.write(`ok  ${g.file}  ${g.quads} quads  <${g.graph}>\n`);
-    process.stdout.write(`${dataset.graphs.length} files, ${dataset.quadCount} quads: all parse.\n`);
+    for (const g of dataset.graphs)
+      process.stdout.write(`ok  ${g.file}  ${g.quads} quads  <${g.graph}>\n`);
+    process.stdout.write(
+      `${dataset.graphs.length} files, ${dataset.quadCount} quads: all parse.\n`,
+    );
   } catch (error) {
     fail(error);
   }

@@ -43,7 +43,8 @@ export function formatForFile(file: string): string | undefined {
  * @param file - the file's absolute path
  */
 export function graphIriForFile(baseIri: string, root: string, file: string): string {
-  const rel = root === file ? path.basename(file) : path.join(path.basename(root), path.relative(root, file));
+  const rel =
+    root === file ? path.basename(file) : path.join(path.basename(root), path.relative(root, file));
   const withoutExt = rel.slice(0, rel.length - path.extname(rel).length);
   const segments = withoutExt.split(path.sep).map((s) => encodeURIComponent(s));
   return `${baseIri}graph/${segments.join('/')}`;
@@ -67,7 +68,10 @@ async function walk(dir: string): Promise<string[]> {
  * @param roots - directories or files
  * @param baseIri - the configured base
  */
-export async function findDataSources(roots: readonly string[], baseIri: string): Promise<DataSource[]> {
+export async function findDataSources(
+  roots: readonly string[],
+  baseIri: string,
+): Promise<DataSource[]> {
   const sources: DataSource[] = [];
   const seen = new Map<string, string>();
   for (const root of roots) {

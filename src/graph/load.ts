@@ -33,9 +33,25 @@ export interface LoadedDataset {
 
 /** Progress events, for a CLI to show. */
 export type LoadProgress =
-  | { readonly type: 'file-start'; readonly file: string; readonly bytes: number; readonly index: number; readonly total: number }
-  | { readonly type: 'file-progress'; readonly file: string; readonly bytesDone: number; readonly bytes: number }
-  | { readonly type: 'file-done'; readonly file: string; readonly quads: number; readonly ms: number };
+  | {
+      readonly type: 'file-start';
+      readonly file: string;
+      readonly bytes: number;
+      readonly index: number;
+      readonly total: number;
+    }
+  | {
+      readonly type: 'file-progress';
+      readonly file: string;
+      readonly bytesDone: number;
+      readonly bytes: number;
+    }
+  | {
+      readonly type: 'file-done';
+      readonly file: string;
+      readonly quads: number;
+      readonly ms: number;
+    };
 
 /** Files larger than this are loaded in chunks (line-based syntaxes) so progress can be shown. */
 const CHUNK_BYTES = 8 * 1024 * 1024;
@@ -46,7 +62,8 @@ const CHUNK_BYTES = 8 * 1024 * 1024;
  */
 export function parsePosition(message: string): { line?: number; column?: number } {
   const m = /line (\d+)(?:,)? (?:column|between columns) (\d+)/u.exec(message);
-  if (m?.[1] !== undefined && m[2] !== undefined) return { line: Number(m[1]), column: Number(m[2]) };
+  if (m?.[1] !== undefined && m[2] !== undefined)
+    return { line: Number(m[1]), column: Number(m[2]) };
   const l = /line (\d+)/u.exec(message);
   return l?.[1] !== undefined ? { line: Number(l[1]) } : {};
 }
@@ -54,8 +71,16 @@ export function parsePosition(message: string): { line?: number; column?: number
 function toLoadError(source: DataSource, error: unknown, lineOffset = 0): DataLoadError {
   const message = error instanceof Error ? error.message : String(error);
   const { line, column } = parsePosition(message);
-  const detail = message.replace(/^Parser error at line \d+ (?:column \d+|between columns \d+ and \d+): /u, '');
-  return new DataLoadError(source.displayPath, detail, line === undefined ? undefined : line + lineOffset, column);
+  const detail = message.replace(
+    /^Parser error at line \d+ (?:column \d+|between columns \d+ and \d+): /u,
+    '',
+  );
+  return new DataLoadError(
+    source.displayPath,
+    detail,
+    line === undefined ? undefined : line + lineOffset,
+    column,
+  );
 }
 
 function isLineBased(format: string): boolean {
@@ -101,7 +126,12 @@ function loadInto(
     }
     for (let i = chunk.indexOf('\n'); i !== -1; i = chunk.indexOf('\n', i + 1)) lineOffset++;
     start = end;
-    onProgress?.({ type: 'file-progress', file: source.displayPath, bytesDone: end, bytes: text.length });
+    onProgress?.({
+      type: 'file-progress',
+      file: source.displayPath,
+      bytesDone: end,
+      bytes: text.length,
+    });
   }
 }
 
@@ -132,15 +162,33 @@ export async function loadDataset(
         const line = text.slice(0, at).split('\n').length;
         throw new DataLoadError(source.displayPath, 'the file is not valid UTF-8', line);
       }
-      onProgress?.({ type: 'file-start', file: source.displayPath, bytes: bytes.length, index, total: sources.length });
+      onProgress?.({
+        type: 'file-start',
+        file: source.displayPath,
+        bytes: bytes.length,
+        index,
+        total: sources.length,
+      });
       const started = performance.now();
       const before = store.size;
       loadInto(store, source, text, onProgress);
       const quads = store.size - before;
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       version.update(source.graph).update('\0').update(sha256).update('\0');
-      graphs.push({ graph: source.graph, file: source.displayPath, format: source.format, quads, bytes: bytes.length, sha256 });
-      onProgress?.({ type: 'file-done', file: source.displayPath, quads, ms: performance.now() - started });
+      graphs.push({
+        graph: source.graph,
+        file: source.displayPath,
+        format: source.format,
+        quads,
+        bytes: bytes.length,
+        sha256,
+      });
+      onProgress?.({
+        type: 'file-done',
+        file: source.displayPath,
+        quads,
+        ms: performance.now() - started,
+      });
     }
   } catch (error) {
     freeStore(store);

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import type { EngineName } from '../config.js';
 import { QuerySyntaxError } from '../errors.js';
 import type { QueryRequest, QueryResponse, SerializedError } from './engine.js';
-import { withDataset } from './inspect.js';
+import { inspectQuery, withDataset } from './inspect.js';
 import { capTriples, serializeSolutions } from './results.js';
 import { freeStore } from '../graph/oxigraphUtil.js';
 
@@ -78,13 +78,25 @@ export function convertNTriples(
 /** Turns an engine's exception into plain data, telling the query's faults from ours. */
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof QuerySyntaxError) {
-    return { name: error.name, message: error.message, line: error.line, column: error.column, userError: true };
+    return {
+      name: error.name,
+      message: error.message,
+      line: error.line,
+      column: error.column,
+      userError: true,
+    };
   }
   const message = error instanceof Error ? error.message : String(error);
   // Oxigraph: "error at 3:5: expected …"
   const ox = /^error at (\d+):(\d+): ([\s\S]*)$/u.exec(message);
   if (ox !== null) {
-    return { name: 'QuerySyntaxError', message: `Syntax error at line ${ox[1]}, column ${ox[2]}: ${ox[3]}`, line: Number(ox[1]), column: Number(ox[2]), userError: true };
+    return {
+      name: 'QuerySyntaxError',
+      message: `Syntax error at line ${ox[1]}, column ${ox[2]}: ${ox[3]}`,
+      line: Number(ox[1]),
+      column: Number(ox[2]),
+      userError: true,
+    };
   }
   // Comunica (Traqula): "Parse error on line 3\n <source line>\n-----^\nExpecting: …"
   const cm = /^Parse error on line (\d+)\n([^\n]*)\n(-*)\^\n?([\s\S]*)$/u.exec(message);
@@ -100,7 +112,9 @@ export function serializeError(error: unknown): SerializedError {
     };
   }
   const userError =
-    /not supported|not available|not allowed|unknown prefix|undefined prefix|Unknown function|is not a|invalid|Invalid|Unsupported|unsupported|not on the allowlist/u.test(message);
+    /not supported|not available|not allowed|unknown prefix|undefined prefix|Unknown function|is not a|invalid|Invalid|Unsupported|unsupported|not on the allowlist/u.test(
+      message,
+    );
   return { name: error instanceof Error ? error.name : 'Error', message, userError };
 }
 
@@ -118,7 +132,11 @@ export function createOxigraphExecutor(nquads: string, options: ExecutorOptions)
               default_graph: (request.defaultGraphs ?? []).map((g) => oxigraph.namedNode(g)),
               named_graphs: (request.namedGraphs ?? []).map((g) => oxigraph.namedNode(g)),
             }
-          : { use_default_graph_as_union: true };
+          : // The union default graph applies only when the query states no dataset of its own
+            // (Oxigraph would otherwise let the union option override FROM / FROM NAMED).
+            inspectQuery(request.query).hasDataset
+            ? {}
+            : { use_default_graph_as_union: true };
       const base = request.baseIri === undefined ? {} : { base_iri: request.baseIri };
       if (request.form === 'SELECT' || request.form === 'ASK') {
         const json = store.query(request.query, {
@@ -126,9 +144,16 @@ export function createOxigraphExecutor(nquads: string, options: ExecutorOptions)
           ...base,
           results_format: 'application/sparql-results+json',
         }) as unknown as string;
-        return Promise.resolve({ mediaType: request.mediaType, ...serializeSolutions(json, request.mediaType, options.maxRows, true) });
+        return Promise.resolve({
+          mediaType: request.mediaType,
+          ...serializeSolutions(json, request.mediaType, options.maxRows, true),
+        });
       }
-      const nt = store.query(request.query, { ...dataset, ...base, results_format: 'application/n-triples' }) as unknown as string;
+      const nt = store.query(request.query, {
+        ...dataset,
+        ...base,
+        results_format: 'application/n-triples',
+      }) as unknown as string;
       const capped = capTriples(nt, options.maxRows);
       return Promise.resolve({
         mediaType: request.mediaType,
@@ -159,7 +184,8 @@ export function isAllowed(url: string, allowlist: readonly string[]): boolean {
 
 async function streamToString(stream: NodeJS.ReadableStream): Promise<string> {
   let out = '';
-  for await (const chunk of stream) out += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8');
+  for await (const chunk of stream)
+    out += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
   return out;
 }
 
@@ -167,14 +193,19 @@ async function streamToString(stream: NodeJS.ReadableStream): Promise<string> {
  * Comunica (`@comunica/query-sparql`) over an N3 store: the second engine, strong at federation.
  * Its HTTP requests go through a fetch that refuses any URL off the allowlist.
  */
-export async function createComunicaExecutor(nquads: string, options: ExecutorOptions): Promise<Executor> {
+export async function createComunicaExecutor(
+  nquads: string,
+  options: ExecutorOptions,
+): Promise<Executor> {
   const [{ QueryEngine }, n3] = await Promise.all([import('@comunica/query-sparql'), import('n3')]);
   const store = new n3.Store(new n3.Parser({ format: 'N-Quads' }).parse(nquads));
   const engine = new QueryEngine();
   const guardedFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     if (!isAllowed(url, options.serviceAllowlist)) {
-      return Promise.reject(new Error(`Outbound request to ${url} refused: it is not on the allowlist.`));
+      return Promise.reject(
+        new Error(`Outbound request to ${url} refused: it is not on the allowlist.`),
+      );
     }
     return fetch(input, init);
   };
@@ -196,7 +227,10 @@ export async function createComunicaExecutor(nquads: string, options: ExecutorOp
         const result = await engine.query(query, context);
         const { data } = await engine.resultToString(result, 'application/sparql-results+json');
         const json = await streamToString(data);
-        return { mediaType: request.mediaType, ...serializeSolutions(json, request.mediaType, options.maxRows, false) };
+        return {
+          mediaType: request.mediaType,
+          ...serializeSolutions(json, request.mediaType, options.maxRows, false),
+        };
       }
       const quads = await (await engine.queryQuads(query, context)).toArray();
       const nt = new n3.Writer({ format: 'N-Triples' }).quadsToString(
@@ -217,6 +251,12 @@ export async function createComunicaExecutor(nquads: string, options: ExecutorOp
 }
 
 /** Creates the named engine over N-Quads text. */
-export async function createExecutor(engine: EngineName, nquads: string, options: ExecutorOptions): Promise<Executor> {
-  return engine === 'comunica' ? createComunicaExecutor(nquads, options) : createOxigraphExecutor(nquads, options);
+export async function createExecutor(
+  engine: EngineName,
+  nquads: string,
+  options: ExecutorOptions,
+): Promise<Executor> {
+  return engine === 'comunica'
+    ? createComunicaExecutor(nquads, options)
+    : createOxigraphExecutor(nquads, options);
 }

@@ -68,7 +68,10 @@ export function typesForForm(form: QueryForm): readonly string[] {
  */
 export function formatToMediaType(format: string): string | undefined {
   const f = format.trim().toLowerCase();
-  return FORMAT_ALIASES[f] ?? (EQUIVALENTS[f] !== undefined ? EQUIVALENTS[f] : f.includes('/') ? f : undefined);
+  return (
+    FORMAT_ALIASES[f] ??
+    (EQUIVALENTS[f] !== undefined ? EQUIVALENTS[f] : f.includes('/') ? f : undefined)
+  );
 }
 
 /**
@@ -77,7 +80,10 @@ export function formatToMediaType(format: string): string | undefined {
  * @param accept - the raw `Accept` header
  * @param offers - media types we can produce, preferred first
  */
-export function negotiate(accept: string | undefined, offers: readonly string[]): string | undefined {
+export function negotiate(
+  accept: string | undefined,
+  offers: readonly string[],
+): string | undefined {
   if (accept === undefined || accept.trim() === '') return offers[0];
   // Let a client's synonym (application/json, text/plain …) select its equivalent offer.
   const aliasOffers = Object.entries(EQUIVALENTS).filter(([, target]) => offers.includes(target));
@@ -89,7 +95,9 @@ export function negotiate(accept: string | undefined, offers: readonly string[])
     return undefined;
   }
   if (chosen === undefined) return undefined;
-  return EQUIVALENTS[chosen] !== undefined && !offers.includes(chosen) ? EQUIVALENTS[chosen] : chosen;
+  return EQUIVALENTS[chosen] !== undefined && !offers.includes(chosen)
+    ? EQUIVALENTS[chosen]
+    : chosen;
 }
 
 /** The `Content-Type` header value for a media type (text types carry charset=utf-8). */

@@ -17,7 +17,16 @@ export interface QueryInfo {
 }
 
 const UPDATE_KEYWORDS = new Set([
-  'INSERT', 'DELETE', 'LOAD', 'CLEAR', 'CREATE', 'DROP', 'COPY', 'MOVE', 'ADD', 'WITH',
+  'INSERT',
+  'DELETE',
+  'LOAD',
+  'CLEAR',
+  'CREATE',
+  'DROP',
+  'COPY',
+  'MOVE',
+  'ADD',
+  'WITH',
 ]);
 const FORMS = new Set<string>(['SELECT', 'ASK', 'CONSTRUCT', 'DESCRIBE']);
 
@@ -30,7 +39,11 @@ function resolve(iri: string, base: string | undefined): string | undefined {
 }
 
 /** Index of the first token after the prologue (BASE / PREFIX declarations). */
-function prologueEnd(tokens: readonly Token[], prefixes: Map<string, string>, baseRef: { base?: string }): number {
+function prologueEnd(
+  tokens: readonly Token[],
+  prefixes: Map<string, string>,
+  baseRef: { base?: string },
+): number {
   let i = 0;
   while (i < tokens.length) {
     const kw = tokens[i]!.text.toUpperCase();
@@ -89,7 +102,11 @@ export function inspectQuery(query: string, baseIri?: string): QueryInfo {
  * @param defaultGraphs - IRIs of `default-graph-uri`
  * @param namedGraphs - IRIs of `named-graph-uri`
  */
-export function withDataset(query: string, defaultGraphs: readonly string[], namedGraphs: readonly string[]): string {
+export function withDataset(
+  query: string,
+  defaultGraphs: readonly string[],
+  namedGraphs: readonly string[],
+): string {
   const tokens = tokenize(query);
   const first = prologueEnd(tokens, new Map(), {});
   const head = tokens[first]?.text.toUpperCase();
@@ -129,15 +146,23 @@ export function withDataset(query: string, defaultGraphs: readonly string[], nam
       break;
     }
   }
-  const defaults = defaultGraphs.length > 0 || namedGraphs.length === 0 ? defaultGraphs : ['urn:x-cdg:empty-default-graph'];
+  const defaults =
+    defaultGraphs.length > 0 || namedGraphs.length === 0
+      ? defaultGraphs
+      : ['urn:x-cdg:empty-default-graph'];
   const clause =
-    defaults.map((g) => `FROM <${g}> `).join('') + namedGraphs.map((g) => `FROM NAMED <${g}> `).join('');
+    defaults.map((g) => `FROM <${g}> `).join('') +
+    namedGraphs.map((g) => `FROM NAMED <${g}> `).join('');
   let out = '';
   let pos = 0;
   for (const [s, e] of cut) {
     out += query.slice(pos, s);
     pos = e;
   }
-  out += query.slice(pos, insertAt) + (insertAt === query.length ? ' ' : '') + clause + query.slice(insertAt);
+  out +=
+    query.slice(pos, insertAt) +
+    (insertAt === query.length ? ' ' : '') +
+    clause +
+    query.slice(insertAt);
   return out;
 }

@@ -16,11 +16,13 @@ export interface Token {
   readonly end: number;
 }
 
+// eslint-disable-next-line no-control-regex -- IRIREF excludes control characters by definition
 const IRI = /<[^<>"{}|^`\\\u0000-\u0020]*>/uy;
 const LONG_STRING = /('''|""")[\s\S]*?(?<!\\)\1/uy;
 const STRING = /'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*"/uy;
 // Prefixed names and keywords; PN_CHARS simplified to letters, digits, `_`, `-`, `.` and `%`-escapes.
-const WORD = /(?:[\p{L}_][\p{L}\p{N}_\-.]*)?:(?:[\p{L}\p{N}_:%\\-](?:[\p{L}\p{N}_\-.:%\\]*[\p{L}\p{N}_\-:%])?)?|[\p{L}_][\p{L}\p{N}_-]*/uy;
+const WORD =
+  /(?:[\p{L}_][\p{L}\p{N}_\-.]*)?:(?:[\p{L}\p{N}_:%\\-](?:[\p{L}\p{N}_\-.:%\\]*[\p{L}\p{N}_\-:%])?)?|[\p{L}_][\p{L}\p{N}_-]*/uy;
 const VAR = /[?$][\p{L}\p{N}_]+/uy;
 const NUMBER = /[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)/uy;
 const BLANK = /_:[\p{L}\p{N}_](?:[\p{L}\p{N}_\-.]*[\p{L}\p{N}_-])?/uy;

@@ -13,7 +13,11 @@ import { EngineError } from './workerPool.js';
  * @param nquads - the dataset
  * @param options - row cap and SERVICE allowlist
  */
-export async function createLocalEngine(engine: EngineName, nquads: string, options: ExecutorOptions): Promise<QueryEngine> {
+export async function createLocalEngine(
+  engine: EngineName,
+  nquads: string,
+  options: ExecutorOptions,
+): Promise<QueryEngine> {
   const executor = await createExecutor(engine, nquads, options);
   return {
     name: engine,

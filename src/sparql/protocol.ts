@@ -62,7 +62,10 @@ export function declaredPrefixes(query: string): Record<string, string> {
  * @param options - the SERVICE allowlist
  * @throws HttpError with the status the protocol prescribes (400, 403, 405, 406, 415)
  */
-export function parseProtocolRequest(input: ProtocolInput, options: ProtocolOptions): ProtocolAction {
+export function parseProtocolRequest(
+  input: ProtocolInput,
+  options: ProtocolOptions,
+): ProtocolAction {
   const method = input.method.toUpperCase();
   if (method !== 'GET' && method !== 'POST' && method !== 'HEAD') {
     throw new MethodNotAllowedHttpError(['GET', 'POST']);
@@ -77,7 +80,8 @@ export function parseProtocolRequest(input: ProtocolInput, options: ProtocolOpti
       const form = new URLSearchParams(input.body ?? '');
       if (form.has('update')) throw new ForbiddenHttpError(UPDATE_REFUSED);
       const queries = form.getAll('query');
-      if (queries.length > 1) throw new BadRequestHttpError('Send one query parameter, not several.');
+      if (queries.length > 1)
+        throw new BadRequestHttpError('Send one query parameter, not several.');
       query = queries[0];
       defaultGraphs = [...defaultGraphs, ...form.getAll('default-graph-uri')];
       namedGraphs = [...namedGraphs, ...form.getAll('named-graph-uri')];
@@ -101,13 +105,17 @@ export function parseProtocolRequest(input: ProtocolInput, options: ProtocolOpti
     if (query === undefined) return { kind: 'describe-service' };
   }
   if (query === undefined || query.trim() === '') {
-    throw new BadRequestHttpError('Missing query: pass the SPARQL query as the "query" parameter or as the body.');
+    throw new BadRequestHttpError(
+      'Missing query: pass the SPARQL query as the "query" parameter or as the body.',
+    );
   }
   for (const iri of [...defaultGraphs, ...namedGraphs]) {
     try {
       new URL(iri);
     } catch {
-      throw new BadRequestHttpError(`default-graph-uri / named-graph-uri must be absolute IRIs; got "${iri}".`);
+      throw new BadRequestHttpError(
+        `default-graph-uri / named-graph-uri must be absolute IRIs; got "${iri}".`,
+      );
     }
   }
   const info = inspectQuery(query);

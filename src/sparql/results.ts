@@ -19,6 +19,11 @@ export interface JsonResults {
 
 const XSD = 'http://www.w3.org/2001/XMLSchema#';
 
+/** The lexical value of a non-triple term. */
+function text(term: JsonTerm): string {
+  return typeof term.value === 'string' ? term.value : '';
+}
+
 /** Escapes text for XML content and attribute values. */
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/gu, (c) =>
@@ -27,8 +32,8 @@ export function escapeXml(text: string): string {
 }
 
 function xmlTerm(term: JsonTerm): string {
-  if (term.type === 'uri') return `<uri>${escapeXml(String(term.value))}</uri>`;
-  if (term.type === 'bnode') return `<bnode>${escapeXml(String(term.value))}</bnode>`;
+  if (term.type === 'uri') return `<uri>${escapeXml(text(term))}</uri>`;
+  if (term.type === 'bnode') return `<bnode>${escapeXml(text(term))}</bnode>`;
   if (term.type === 'triple' && typeof term.value === 'object') {
     const v = term.value;
     return `<triple><subject>${xmlTerm(v.subject)}</subject><predicate>${xmlTerm(v.predicate)}</predicate><object>${xmlTerm(v.object)}</object></triple>`;
@@ -40,7 +45,7 @@ function xmlTerm(term: JsonTerm): string {
       : term.datatype !== undefined
         ? ` datatype="${escapeXml(term.datatype)}"`
         : '';
-  return `<literal${attrs}>${escapeXml(String(term.value))}</literal>`;
+  return `<literal${attrs}>${escapeXml(text(term))}</literal>`;
 }
 
 /** Serializes results as SPARQL Query Results XML. */
@@ -50,7 +55,8 @@ export function toXml(results: JsonResults): string {
     '<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>';
   for (const v of vars) out += `<variable name="${escapeXml(v)}"/>`;
   out += '</head>\n';
-  if (results.boolean !== undefined) return `${out}<boolean>${results.boolean}</boolean>\n</sparql>\n`;
+  if (results.boolean !== undefined)
+    return `${out}<boolean>${results.boolean}</boolean>\n</sparql>\n`;
   out += '<results>\n';
   for (const row of results.results?.bindings ?? []) {
     out += '<result>';
@@ -68,11 +74,11 @@ function csvField(text: string): string {
 }
 
 function plainValue(term: JsonTerm): string {
-  if (term.type === 'bnode') return `_:${String(term.value)}`;
+  if (term.type === 'bnode') return `_:${text(term)}`;
   if (term.type === 'triple' && typeof term.value === 'object') {
     return `<< ${tsvTerm(term.value.subject)} ${tsvTerm(term.value.predicate)} ${tsvTerm(term.value.object)} >>`;
   }
-  return String(term.value);
+  return text(term);
 }
 
 /** Serializes results as SPARQL CSV (lossy by design: values without types). */
@@ -93,10 +99,10 @@ function escapeTurtleString(text: string): string {
 }
 
 function tsvTerm(term: JsonTerm): string {
-  if (term.type === 'uri') return `<${String(term.value)}>`;
-  if (term.type === 'bnode') return `_:${String(term.value)}`;
+  if (term.type === 'uri') return `<${text(term)}>`;
+  if (term.type === 'bnode') return `_:${text(term)}`;
   if (term.type === 'triple') return plainValue(term);
-  const value = String(term.value);
+  const value = text(term);
   const lang = term['xml:lang'];
   if (lang !== undefined) return `"${escapeTurtleString(value)}"@${lang}`;
   const dt = term.datatype;
@@ -134,7 +140,12 @@ export interface SerializedResults {
  * @param maxRows - the cap
  * @param trusted - true when `json` is already in our canonical form (skip re-serializing JSON)
  */
-export function serializeSolutions(json: string, mediaType: string, maxRows: number, trusted: boolean): SerializedResults {
+export function serializeSolutions(
+  json: string,
+  mediaType: string,
+  maxRows: number,
+  trusted: boolean,
+): SerializedResults {
   // Each row takes at least 2 characters ("{}") in JSON: shorter text cannot hold more rows than the cap.
   const mayExceed = json.length >= maxRows * 2;
   if (mediaType === 'application/sparql-results+json' && trusted && !mayExceed) {
@@ -175,6 +186,7 @@ export function capTriples(ntriples: string, maxRows: number): SerializedResults
     if (count === maxRows) at = i + 1;
   }
   if (ntriples.length > 0 && !ntriples.endsWith('\n')) count++;
-  if (count > maxRows && at !== -1) return { body: ntriples.slice(0, at), rows: maxRows, truncated: true };
+  if (count > maxRows && at !== -1)
+    return { body: ntriples.slice(0, at), rows: maxRows, truncated: true };
   return { body: ntriples, rows: count, truncated: false };
 }

@@ -30,7 +30,11 @@ export function createSparqlRouter(deps: SparqlRouterDeps): Router {
   const router = express.Router();
   const log = deps.logger.child({ module: 'sparql' });
   const bodyParser = express.text({
-    type: ['application/sparql-query', 'application/sparql-update', 'application/x-www-form-urlencoded'],
+    type: [
+      'application/sparql-query',
+      'application/sparql-update',
+      'application/x-www-form-urlencoded',
+    ],
     limit: deps.config.maxBodyBytes,
   });
 
@@ -50,17 +54,27 @@ export function createSparqlRouter(deps: SparqlRouterDeps): Router {
     if (action.kind === 'describe-service') {
       const mediaType = negotiate(req.get('accept'), GRAPH_TYPES);
       if (mediaType === undefined) {
-        throw new NotAcceptableHttpError(`The service description is available as ${GRAPH_TYPES.join(', ')}.`);
+        throw new NotAcceptableHttpError(
+          `The service description is available as ${GRAPH_TYPES.join(', ')}.`,
+        );
       }
       res.type(contentTypeHeader(mediaType));
       res.send(serviceDescription({ ...deps.service, endpoint: endpointIri(req) }, mediaType));
       return;
     }
     const started = performance.now();
-    const response = await deps.engine.query(action.request, { timeoutMs: deps.config.queryTimeoutMs });
+    const response = await deps.engine.query(action.request, {
+      timeoutMs: deps.config.queryTimeoutMs,
+    });
     const ms = performance.now() - started;
     log.debug(
-      { form: action.request.form, mediaType: response.mediaType, rows: response.rows, ms: Math.round(ms * 100) / 100, query: action.request.query },
+      {
+        form: action.request.form,
+        mediaType: response.mediaType,
+        rows: response.rows,
+        ms: Math.round(ms * 100) / 100,
+        query: action.request.query,
+      },
       'query',
     );
     res.type(contentTypeHeader(response.mediaType));

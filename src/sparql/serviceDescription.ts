@@ -50,8 +50,11 @@ export function serviceDescription(facts: ServiceFacts, mediaType: string): stri
   const { namedNode: iri, literal, blankNode, quad, defaultGraph } = oxigraph;
   const svc = `${facts.baseIri}service#`;
   const store = new oxigraph.Store();
-  const add = (s: oxigraph.NamedNode | oxigraph.BlankNode, p: string, o: oxigraph.NamedNode | oxigraph.BlankNode | oxigraph.Literal): void =>
-    store.add(quad(s, iri(p), o, defaultGraph()));
+  const add = (
+    s: oxigraph.NamedNode | oxigraph.BlankNode,
+    p: string,
+    o: oxigraph.NamedNode | oxigraph.BlankNode | oxigraph.Literal,
+  ): void => store.add(quad(s, iri(p), o, defaultGraph()));
   const int = (n: number): oxigraph.Literal => literal(String(n), iri(`${XSD}integer`));
   try {
     const service = iri(facts.endpoint);
@@ -65,7 +68,8 @@ export function serviceDescription(facts: ServiceFacts, mediaType: string): stri
     add(service, `${svc}queryTimeoutMilliseconds`, int(facts.queryTimeoutMs));
     add(service, `${svc}maxResultRows`, int(facts.maxResultRows));
     add(service, `${svc}maxRequestBodyBytes`, int(facts.maxBodyBytes));
-    for (const allowed of facts.serviceAllowlist) add(service, `${svc}allowedService`, iri(allowed));
+    for (const allowed of facts.serviceAllowlist)
+      add(service, `${svc}allowedService`, iri(allowed));
     add(service, `${svc}readOnly`, literal('true', iri(`${XSD}boolean`)));
     const dataset = blankNode();
     add(service, `${SD}defaultDataset`, dataset);
@@ -88,7 +92,14 @@ export function serviceDescription(facts: ServiceFacts, mediaType: string): stri
       add(graph, `${DCT}source`, literal(g.file));
     }
     const nt = store.dump({ format: 'application/n-triples', from_graph_name: defaultGraph() });
-    return convertNTriples(nt, mediaType, { sd: SD, formats: FORMATS, void: VOID, dcterms: DCT, xsd: XSD, svc });
+    return convertNTriples(nt, mediaType, {
+      sd: SD,
+      formats: FORMATS,
+      void: VOID,
+      dcterms: DCT,
+      xsd: XSD,
+      svc,
+    });
   } finally {
     freeStore(store);
   }

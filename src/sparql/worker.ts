@@ -37,13 +37,21 @@ if (port !== null) {
       Promise.resolve()
         .then(() => executor.execute(message.request))
         .then(
-        (response) => port.postMessage({ type: 'result', id: message.id, response } satisfies WorkerReply),
-        (error: unknown) =>
-          port.postMessage({ type: 'error', id: message.id, error: serializeError(error) } satisfies WorkerReply),
-      );
+          (response) =>
+            port.postMessage({ type: 'result', id: message.id, response } satisfies WorkerReply),
+          (error: unknown) =>
+            port.postMessage({
+              type: 'error',
+              id: message.id,
+              error: serializeError(error),
+            } satisfies WorkerReply),
+        );
     });
     port.postMessage({ type: 'ready', description: executor.description } satisfies WorkerReply);
   } catch (error) {
-    port.postMessage({ type: 'init-error', message: (error as Error).message } satisfies WorkerReply);
+    port.postMessage({
+      type: 'init-error',
+      message: (error as Error).message,
+    } satisfies WorkerReply);
   }
 }

@@ -3,11 +3,20 @@
  * a deadline; at the deadline the worker is terminated (the only way to stop a synchronous Oxigraph
  * query) and a fresh one takes its place, while the other workers keep serving.
  */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EngineName } from '../config.js';
 import { HttpError, QueryTimeoutHttpError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { QueryEngine, QueryOptions, QueryRequest, QueryResponse, SerializedError } from './engine.js';
+import type {
+  QueryEngine,
+  QueryOptions,
+  QueryRequest,
+  QueryResponse,
+  SerializedError,
+} from './engine.js';
 import type { WorkerInit, WorkerReply } from './worker.js';
 
 export interface WorkerPoolOptions {
@@ -59,7 +68,11 @@ function startWorker(init: WorkerInit): Worker {
   if (!import.meta.url.endsWith('.ts')) {
     return new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
   }
-  const tsxApi = import.meta.resolve('tsx/esm/api');
+  // tsx's ESM API entry, found through its package.json (import.meta.resolve is missing under vitest).
+  const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
+  const tsxApi = pathToFileURL(
+    path.join(path.dirname(tsxPackage), 'dist', 'esm', 'api', 'index.mjs'),
+  ).href;
   const source = new URL('./worker.ts', import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(source)}); });`;
   return new Worker(bootstrap, { eval: true, workerData: init });
@@ -135,7 +148,9 @@ export class WorkerPool implements QueryEngine {
         // Unexpected exit (a crash, or out of memory): fail its query and replace it.
         const task = slot.task;
         this.clearSlot(slot);
-        task?.reject(new HttpError(500, `The query worker stopped unexpectedly (exit code ${code}).`));
+        task?.reject(
+          new HttpError(500, `The query worker stopped unexpectedly (exit code ${code}).`),
+        );
         if (started) this.replace(slot);
       });
     });
@@ -145,7 +160,10 @@ export class WorkerPool implements QueryEngine {
     if (this.closed) return;
     this.replacements++;
     this.spawn(slot).catch((error: unknown) => {
-      this.options.logger.error({ err: error }, 'could not replace a query worker; retrying in 1 s');
+      this.options.logger.error(
+        { err: error },
+        'could not replace a query worker; retrying in 1 s',
+      );
       setTimeout(() => this.replace(slot), 1000).unref();
     });
   }
@@ -179,7 +197,10 @@ export class WorkerPool implements QueryEngine {
       const worker = slot.worker;
       slot.timer = setTimeout(() => {
         // Stop the runaway query by terminating its thread; a new worker takes the slot.
-        this.options.logger.warn({ timeoutMs: task.timeoutMs }, 'query timed out; replacing its worker');
+        this.options.logger.warn(
+          { timeoutMs: task.timeoutMs },
+          'query timed out; replacing its worker',
+        );
         this.clearSlot(slot);
         slot.ready = false;
         slot.worker = undefined;
@@ -192,7 +213,8 @@ export class WorkerPool implements QueryEngine {
   }
 
   public query(request: QueryRequest, options: QueryOptions = {}): Promise<QueryResponse> {
-    if (this.closed) return Promise.reject(new HttpError(503, 'The query engine is shutting down.'));
+    if (this.closed)
+      return Promise.reject(new HttpError(503, 'The query engine is shutting down.'));
     return new Promise<QueryResponse>((resolve, reject) => {
       this.queue.push({
         id: this.nextId++,
@@ -213,7 +235,8 @@ export class WorkerPool implements QueryEngine {
 
   public async close(): Promise<void> {
     this.closed = true;
-    for (const task of this.queue.splice(0)) task.reject(new HttpError(503, 'The query engine is shutting down.'));
+    for (const task of this.queue.splice(0))
+      task.reject(new HttpError(503, 'The query engine is shutting down.'));
     await Promise.all(
       this.slots.map(async (slot) => {
         const worker = slot.worker;

@@ -1,0 +1,115 @@
+/**
+ * No outbound requests by surprise: SERVICE, FROM <url> and LOAD never reach a URL off the
+ * allowlist. A listener on 127.0.0.1 must receive nothing.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import { ENGINES } from '../../src/config.js';
+import type { RunningServer } from '../../src/server.js';
+import { startTestServer } from '../util/server.js';
+
+let listener: http.Server;
+let target = '';
+const hits: string[] = [];
+
+beforeAll(async () => {
+  listener = http.createServer((req, res) => {
+    hits.push(`${req.method ?? ''} ${req.url ?? ''}`);
+    res.writeHead(200, { 'Content-Type': 'application/sparql-results+json' });
+    res.end('{"head":{"vars":[]},"results":{"bindings":[{}]}}');
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  target = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => listener.close(() => resolve()));
+});
+
+describe.each(ENGINES)('outbound requests on the %s engine', (engine) => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startTestServer({ engine, workers: 1 });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('refuses SERVICE to an endpoint off the (empty) allowlist', async () => {
+    for (const q of [
+      `SELECT * WHERE { SERVICE <${target}/sparql> { ?s ?p ?o } }`,
+      `SELECT * WHERE { SERVICE SILENT <${target}/sparql> { ?s ?p ?o } }`,
+      `PREFIX r: <${target}/> SELECT * WHERE { SERVICE r:sparql { ?s ?p ?o } }`,
+      `SELECT * WHERE { BIND(<${target}/sparql> AS ?x) SERVICE ?x { ?s ?p ?o } }`,
+    ]) {
+      const res = await request(server.url).get('/sparql').query({ query: q });
+      expect(res.status).toBe(403);
+      expect(res.text).toMatch(/allowlist|not allowed/);
+    }
+  });
+
+  it('does not fetch FROM or FROM NAMED IRIs: they name local graphs only', async () => {
+    const res = await request(server.url)
+      .get('/sparql')
+      .query({
+        query: `SELECT * FROM <${target}/data.ttl> FROM NAMED <${target}/named.ttl> WHERE { ?s ?p ?o }`,
+      })
+      .expect(200);
+    expect((res.body as { results: { bindings: unknown[] } }).results.bindings).toEqual([]);
+  });
+
+  it('refuses LOAD (an update) before any engine sees it', async () => {
+    await request(server.url)
+      .post('/sparql')
+      .set('Content-Type', 'application/sparql-update')
+      .send(`LOAD <${target}/x.ttl>`)
+      .expect(403);
+    await request(server.url)
+      .post('/sparql')
+      .type('form')
+      .send({ update: `LOAD <${target}/x.ttl>` })
+      .expect(403);
+    await request(server.url)
+      .get('/sparql')
+      .query({ query: `LOAD <${target}/x.ttl>` })
+      .expect(403);
+  });
+
+  it('left the listener untouched', () => {
+    expect(hits).toEqual([]);
+  });
+});
+
+describe('an allowlisted SERVICE on the comunica engine', () => {
+  it('joins with a second real endpoint on loopback, and reaches nothing else', async () => {
+    const remote = await startTestServer({ workers: 1 });
+    const remoteEndpoint = `${remote.url}/sparql`;
+    const server = await startTestServer({
+      engine: 'comunica',
+      workers: 1,
+      serviceAllowlist: [remoteEndpoint],
+    });
+    try {
+      const before = hits.length;
+      const q = `PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        SELECT ?s ?l WHERE { ?s <http://example.org/next> <http://example.org/alpha> .
+          SERVICE <${remoteEndpoint}> { ?s rdfs:label ?l } }`;
+      const res = await request(server.url).get('/sparql').query({ query: q }).expect(200);
+      const rows = (res.body as { results: { bindings: Array<Record<string, { value: string }>> } })
+        .results.bindings;
+      expect(rows.map((r) => [r.s?.value, r.l?.value])).toEqual([
+        ['http://example.org/beta', 'Beta'],
+      ]);
+      await request(server.url)
+        .get('/sparql')
+        .query({ query: `ASK { SERVICE <${target}/other> { ?s ?p ?o } }` })
+        .expect(403);
+      expect(hits.length).toBe(before);
+    } finally {
+      await server.close();
+      await remote.close();
+    }
+  });
+});
