@@ -16,6 +16,10 @@ import {
 import { ConfigError, DataLoadError, isHttpError } from '../errors.js';
 import type { LoadProgress } from '../graph/load.js';
 import { createLogger } from '../log.js';
+import { findDataSources } from '../graph/files.js';
+import { loadDataset } from '../graph/load.js';
+import { freeStore } from '../graph/oxigraphUtil.js';
+import { formatViolations, validateShapes } from '../graph/validate.js';
 import { loadServableDataset, startServer } from '../server.js';
 import { formatToMediaType, typesForForm } from '../sparql/formats.js';
 import { inspectQuery } from '../sparql/inspect.js';
@@ -190,18 +194,38 @@ commonOptions(
 commonOptions(
   program
     .command('validate')
-    .description(
-      'parse every data and ontology file; report the first error with file, line and column',
+    .description('parse every data and ontology file, then check the data against the SHACL shapes')
+    .option('--no-shacl', 'only parse; skip the SHACL shapes')
+    .addOption(
+      new Option('--format <format>', 'report format').choices(['text', 'json']).default('text'),
     ),
-).action(async (flags: CommonFlags) => {
+).action(async (flags: CommonFlags & { shacl: boolean; format: 'text' | 'json' }) => {
   try {
     const config = resolveConfig(configFromEnv(process.env), flagsToConfig(flags));
-    const dataset = await loadServableDataset(config, progressReporter(false));
-    for (const g of dataset.graphs)
-      process.stdout.write(`ok  ${g.file}  ${g.quads} quads  <${g.graph}>\n`);
-    process.stdout.write(
-      `${dataset.graphs.length} files, ${dataset.quadCount} quads: all parse.\n`,
-    );
+    const sources = await findDataSources(config.dataPaths, config.baseIri);
+    const loaded = await loadDataset(sources, progressReporter(false));
+    const result = flags.shacl
+      ? await validateShapes(loaded.store, loaded.graphs, config.baseIri)
+      : undefined;
+    freeStore(loaded.store);
+    if (flags.format === 'json') {
+      const report = {
+        files: loaded.graphs,
+        quads: loaded.quadCount,
+        conforms: result?.conforms ?? null,
+        violations: result?.violations ?? [],
+      };
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    } else {
+      for (const g of loaded.graphs) {
+        process.stdout.write(`ok  ${g.file}  ${g.quads} quads  <${g.graph}>\n`);
+      }
+      process.stdout.write(
+        `${loaded.graphs.length} files, ${loaded.quadCount} quads: all parse.\n`,
+      );
+      if (result !== undefined) process.stdout.write(formatViolations(result));
+    }
+    if (result !== undefined && !result.conforms) process.exitCode = 1;
   } catch (error) {
     fail(error);
   }

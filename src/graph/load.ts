@@ -15,6 +15,8 @@ export interface GraphInfo {
   readonly graph: string;
   readonly file: string;
   readonly format: string;
+  /** Named graphs other than its own that the file wrote into (TriG / N-Quads / JSON-LD). */
+  readonly namedGraphs: readonly string[];
   /** Quads the file contributed (to its own graph and any graphs it names). */
   readonly quads: number;
   readonly bytes: number;
@@ -83,6 +85,9 @@ function toLoadError(source: DataSource, error: unknown, lineOffset = 0): DataLo
   );
 }
 
+/** Syntaxes that can name graphs of their own. */
+const DATASET_FORMATS = new Set(['application/trig', 'application/n-quads', 'application/ld+json']);
+
 function isLineBased(format: string): boolean {
   return format === 'application/n-triples' || format === 'application/n-quads';
 }
@@ -90,25 +95,48 @@ function isLineBased(format: string): boolean {
 /**
  * Loads one file into `store`, the file's default-graph triples into `source.graph`.
  * Line-based syntaxes are fed in chunks, reporting progress; others in one call.
+ * @returns the named graphs, other than `source.graph`, that the file wrote into
  */
 function loadInto(
   store: oxigraph.Store,
   source: DataSource,
   text: string,
   onProgress?: (event: LoadProgress) => void,
-): void {
+): string[] {
   const options = {
     format: source.format,
     base_iri: source.graph,
     to_graph_name: oxigraph.namedNode(source.graph),
   };
+  if (DATASET_FORMATS.has(source.format) && text.length <= CHUNK_BYTES) {
+    // Through a scratch store, to learn which named graphs the file writes into.
+    const scratch = new oxigraph.Store();
+    try {
+      scratch.load(text, options);
+      const graphs = (
+        scratch.query('SELECT DISTINCT ?g WHERE { GRAPH ?g {} }') as Array<
+          Map<string, oxigraph.Term>
+        >
+      )
+        .map((row) => row.get('g')?.value)
+        .filter((g): g is string => g !== undefined && g !== source.graph);
+      store.load(scratch.dump({ format: 'application/n-quads' }), {
+        format: 'application/n-quads',
+      });
+      return graphs;
+    } catch (error) {
+      throw toLoadError(source, error);
+    } finally {
+      freeStore(scratch);
+    }
+  }
   if (!isLineBased(source.format) || text.length <= CHUNK_BYTES) {
     try {
       store.load(text, options);
     } catch (error) {
       throw toLoadError(source, error);
     }
-    return;
+    return [];
   }
   let start = 0;
   let lineOffset = 0;
@@ -133,6 +161,7 @@ function loadInto(
       bytes: text.length,
     });
   }
+  return [];
 }
 
 /**
@@ -171,12 +200,13 @@ export async function loadDataset(
       });
       const started = performance.now();
       const before = store.size;
-      loadInto(store, source, text, onProgress);
+      const namedGraphs = loadInto(store, source, text, onProgress);
       const quads = store.size - before;
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       version.update(source.graph).update('\0').update(sha256).update('\0');
       graphs.push({
         graph: source.graph,
+        namedGraphs,
         file: source.displayPath,
         format: source.format,
         quads,
