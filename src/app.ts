@@ -10,6 +10,10 @@ import type { GraphInfo } from './graph/load.js';
 import type { Logger } from './log.js';
 import type { QueryEngine } from './sparql/engine.js';
 import { createSparqlRouter } from './sparql/router.js';
+import type { LabelIndex } from './web/labels.js';
+import { createWebRouter } from './web/router.js';
+import { errorPage, notFoundPage } from './web/views.js';
+import helmet from 'helmet';
 
 export interface AppDeps {
   readonly config: Config;
@@ -17,6 +21,7 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly graphs: readonly GraphInfo[];
   readonly version: string;
+  readonly labels: LabelIndex;
 }
 
 /** Body-parser's error types, made into sentences a client can act on. */
@@ -62,6 +67,24 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(requestLog(logger.child({ module: 'http' })));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          fontSrc: ["'self'", 'data:'],
+          // Served over plain HTTP on localhost too: TLS (and HSTS) belong to the proxy in front.
+          upgradeInsecureRequests: null,
+        },
+      },
+      strictTransportSecurity: false,
+      crossOriginResourcePolicy: { policy: 'cross-origin' },
+    }),
+  );
   app.use(cors({ exposedHeaders: ['X-Result-Truncated', 'Content-Location', 'Link'] }));
 
   app.get('/health', (_req, res) => {
@@ -85,13 +108,7 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
-  app.get('/', (_req, res) => {
-    res
-      .type('text/plain; charset=utf-8')
-      .send(
-        'Cyber Diplomacy Graph\n\nSPARQL endpoint: /sparql (GET ?query=… or POST; GET /sparql alone describes the service)\nHealth: /health\n',
-      );
-  });
+  app.use(createWebRouter({ engine: deps.engine, config, labels: deps.labels, logger }));
 
   const notFound: RequestHandler = (req, _res, next) => {
     next(new NotFoundHttpError(`Nothing is served at ${req.path}.`));
@@ -105,6 +122,13 @@ export function createApp(deps: AppDeps): Express {
     if (status >= 500) logger.error({ err: error, url: req.originalUrl }, 'request failed');
     if (res.headersSent) return;
     if (isHttpError(error)) res.set(error.headers);
+    // People get pages; the endpoint and the APIs get plain text, as SPARQL clients expect.
+    const wantsHtml =
+      !req.path.startsWith('/sparql') && !req.path.startsWith('/api/') && req.accepts(['text/plain', 'text/html']) === 'text/html';
+    if (wantsHtml) {
+      res.status(status).type('text/html; charset=utf-8').send(status === 404 ? notFoundPage(message) : errorPage(status, message));
+      return;
+    }
     res.status(status).type('text/plain; charset=utf-8').send(`${message}\n`);
   };
   app.use(notFound);

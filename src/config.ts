@@ -38,6 +38,8 @@ export interface Config {
   /** Endpoints that SERVICE, FROM and LOAD may reach; empty means no outbound request ever. */
   readonly serviceAllowlist: readonly string[];
   readonly logLevel: LogLevel;
+  /** Where the server keeps what it writes (short links); empty keeps it in memory only. */
+  readonly stateDir: string;
 }
 
 /** The project root (where package.json, ontology/ and data/ live). */
@@ -56,6 +58,7 @@ export const DEFAULTS: Config = Object.freeze({
   workers: Math.max(1, Math.min(4, os.availableParallelism())),
   serviceAllowlist: Object.freeze([]),
   logLevel: 'info',
+  stateDir: path.join(PROJECT_ROOT, '.cdg-state'),
 });
 
 /** Raw, unvalidated settings as strings or values, from any layer. */
@@ -78,6 +81,7 @@ export const ENV_VARS: Readonly<Record<string, keyof Config>> = Object.freeze({
   CDG_SERVICE_ALLOWLIST: 'serviceAllowlist',
   LOG_LEVEL: 'logLevel',
   CDG_LOG_LEVEL: 'logLevel',
+  CDG_STATE_DIR: 'stateDir',
 });
 
 /**
@@ -168,5 +172,6 @@ export function resolveConfig(...layers: ConfigInput[]): Config {
     workers: toInt('workers', raw.workers, 1, 64),
     serviceAllowlist: Object.freeze(serviceAllowlist),
     logLevel: logLevel as LogLevel,
+    stateDir: typeof raw.stateDir === 'string' && raw.stateDir !== '' ? path.resolve(raw.stateDir) : '',
   });
 }

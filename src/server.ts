@@ -6,9 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { findDataSources } from './graph/files.js';
-import { loadDataset, type GraphInfo, type LoadProgress } from './graph/load.js';
+import { loadDataset, sourcesAsWritten, type GraphInfo, type LoadProgress } from './graph/load.js';
 import type { Logger } from './log.js';
 import { WorkerPool } from './sparql/workerPool.js';
+import { LabelIndex } from './web/labels.js';
 import { freeStore } from './graph/oxigraphUtil.js';
 
 export interface RunningServer {
@@ -25,6 +26,8 @@ export interface ServableDataset {
   readonly graphs: readonly GraphInfo[];
   readonly version: string;
   readonly quadCount: number;
+  /** Labels, types and counts for pages and autocomplete (empty when not built). */
+  readonly labels?: LabelIndex;
 }
 
 /**
@@ -32,14 +35,19 @@ export interface ServableDataset {
  * @throws DataLoadError naming file, line and column
  */
 export async function loadServableDataset(
-  config: Pick<Config, 'dataPaths' | 'baseIri'>,
+  config: Pick<Config, 'dataPaths' | 'baseIri' | 'engine'>,
   onProgress?: (event: LoadProgress) => void,
 ): Promise<ServableDataset> {
   const sources = await findDataSources(config.dataPaths, config.baseIri);
   const loaded = await loadDataset(sources, onProgress);
   try {
-    const nquads = loaded.store.dump({ format: 'application/n-quads' });
-    return { nquads, graphs: loaded.graphs, version: loaded.version, quadCount: loaded.quadCount };
+    // Oxigraph canonicalises literals in its store anyway; Comunica gets them as written.
+    const nquads =
+      config.engine === 'comunica'
+        ? await sourcesAsWritten(sources)
+        : loaded.store.dump({ format: 'application/n-quads' });
+    const labels = LabelIndex.fromStore(loaded.store);
+    return { nquads, graphs: loaded.graphs, version: loaded.version, quadCount: loaded.quadCount, labels };
   } finally {
     freeStore(loaded.store);
   }
@@ -75,7 +83,14 @@ export async function startServer(
     defaultTimeoutMs: config.queryTimeoutMs,
     logger,
   });
-  const app = createApp({ config, engine, logger, graphs: data.graphs, version: data.version });
+  const app = createApp({
+    config,
+    engine,
+    logger,
+    graphs: data.graphs,
+    version: data.version,
+    labels: data.labels ?? new LabelIndex(),
+  });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import * as n3 from 'n3';
 import oxigraph from 'oxigraph';
 import { DataLoadError } from '../errors.js';
 import type { DataSource } from './files.js';
@@ -225,4 +226,39 @@ export async function loadDataset(
     throw error;
   }
   return { store, graphs, version: version.digest('hex').slice(0, 16), quadCount: store.size };
+}
+
+/**
+ * The sources as N-Quads exactly as written (lexical forms and datatypes of literals kept), with
+ * each file's blank nodes kept apart. Oxigraph's store canonicalises literals ("01"^^xsd:integer is
+ * stored as "1"); engines that keep lexical forms (Comunica) are given this text instead.
+ * Call only on sources that `loadDataset` has accepted.
+ * @param sources - the validated sources
+ */
+export async function sourcesAsWritten(sources: readonly DataSource[]): Promise<string> {
+  const chunks: string[] = [];
+  for (const [i, source] of sources.entries()) {
+    const text = await fs.readFile(source.path, 'utf8');
+    const quads = oxigraph.parse(text, {
+      format: source.format,
+      base_iri: source.graph,
+      to_graph_name: oxigraph.namedNode(source.graph),
+    });
+    const prefix = `f${i}_`;
+    const rename = <T extends oxigraph.Term>(t: T): T =>
+      (t.termType === 'BlankNode' ? n3.DataFactory.blankNode(prefix + t.value) : t) as T;
+    chunks.push(
+      new n3.Writer({ format: 'N-Quads' }).quadsToString(
+        quads.map((q) =>
+          n3.DataFactory.quad(
+            rename(q.subject) as never,
+            q.predicate as never,
+            rename(q.object) as never,
+            rename(q.graph) as never,
+          ),
+        ),
+      ),
+    );
+  }
+  return chunks.join('');
 }

@@ -112,7 +112,7 @@ export function serializeError(error: unknown): SerializedError {
     };
   }
   const userError =
-    /not supported|not available|not allowed|unknown prefix|undefined prefix|Unknown function|is not a|invalid|Invalid|Unsupported|unsupported|not on the allowlist/u.test(
+    /not supported|not available|not allowed|unknown prefix|undefined prefix|unknown function|is not a|invalid|unsupported|not on the allowlist|creation of function evaluator failed|no configured actor was able to evaluate function/iu.test(
       message,
     );
   return { name: error instanceof Error ? error.name : 'Error', message, userError };
@@ -223,8 +223,19 @@ export async function createComunicaExecutor(
         fetch: guardedFetch,
         ...(request.baseIri === undefined ? {} : { baseIRI: request.baseIri }),
       };
+      // Comunica parses, translates and plans the query in `query()`: a rejection there is the
+      // query's fault (a 400), whatever its wording — except a remote service that cannot be reached.
+      const planned = async <T>(plan: () => Promise<T>): Promise<T> => {
+        try {
+          return await plan();
+        } catch (error) {
+          const serialized = serializeError(error);
+          if (/fetch failed|ECONNREFUSED|ENOTFOUND|ETIMEDOUT|refused: it is not on the allowlist/iu.test(serialized.message)) throw error;
+          throw new QuerySyntaxError(serialized.message, serialized.line, serialized.column);
+        }
+      };
       if (request.form === 'SELECT' || request.form === 'ASK') {
-        const result = await engine.query(query, context);
+        const result = await planned(() => engine.query(query, context));
         const { data } = await engine.resultToString(result, 'application/sparql-results+json');
         const json = await streamToString(data);
         return {
@@ -232,7 +243,7 @@ export async function createComunicaExecutor(
           ...serializeSolutions(json, request.mediaType, options.maxRows, false),
         };
       }
-      const quads = await (await engine.queryQuads(query, context)).toArray();
+      const quads = await (await planned(() => engine.queryQuads(query, context))).toArray();
       const nt = new n3.Writer({ format: 'N-Triples' }).quadsToString(
         quads.map((q) => n3.DataFactory.quad(q.subject, q.predicate, q.object)),
       );

@@ -36,6 +36,7 @@ describe('request and query logging', () => {
         logger,
         graphs: dataset.graphs,
         version: dataset.version,
+        labels: dataset.labels!,
       });
       await request(app).get('/sparql').query({ query: 'ASK { ?s ?p ?o }' }).expect(200);
       await request(app).get('/sparql').query({ query: 'ASK {' }).expect(400);

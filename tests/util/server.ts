@@ -23,6 +23,7 @@ export async function startTestServer(overrides: ConfigInput = {}): Promise<Runn
     dataPaths: [MINI],
     logLevel: 'silent',
     workers: 2,
+    stateDir: '',
     ...overrides,
   });
   return startServer(config, createLogger('silent'));

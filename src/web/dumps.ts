@@ -1,0 +1,62 @@
+/**
+ * Dumps of the whole graph, gzipped: N-Quads (every named graph kept) and Turtle (the union).
+ * Built on first request from the loaded data and kept; only these fixed names are served.
+ */
+import { gzipSync } from 'node:zlib';
+import oxigraph from 'oxigraph';
+import { freeStore } from '../graph/oxigraphUtil.js';
+import { convertNTriples } from '../sparql/executor.js';
+
+export interface Dump {
+  readonly name: string;
+  readonly mediaType: string;
+  readonly description: string;
+}
+
+export const DUMPS: readonly Dump[] = [
+  { name: 'cyber-diplomacy.nq.gz', mediaType: 'application/n-quads', description: 'N-Quads: every named graph, so every triple keeps its source' },
+  { name: 'cyber-diplomacy.ttl.gz', mediaType: 'text/turtle', description: 'Turtle: the union of all graphs' },
+];
+
+/** Lazily built, cached dump files. */
+export class DumpStore {
+  private readonly cache = new Map<string, Buffer>();
+
+  /**
+   * @param nquads - the dataset as N-Quads
+   * @param prefixes - prefixes for the Turtle dump
+   */
+  public constructor(
+    private readonly nquads: () => string,
+    private readonly prefixes: Readonly<Record<string, string>>,
+  ) {}
+
+  /** The gzipped bytes of a dump, or undefined for a name that is not one of ours. */
+  public get(name: string): { dump: Dump; bytes: Buffer } | undefined {
+    const dump = DUMPS.find((d) => d.name === name);
+    if (dump === undefined) return undefined;
+    let bytes = this.cache.get(name);
+    if (bytes === undefined) {
+      const text =
+        dump.mediaType === 'application/n-quads'
+          ? this.nquads()
+          : convertNTriples(unionTriples(this.nquads()), 'text/turtle', this.prefixes);
+      bytes = gzipSync(text);
+      this.cache.set(name, bytes);
+    }
+    return { dump, bytes };
+  }
+}
+
+/** N-Quads → N-Triples of the union of all graphs (graph names dropped, duplicates removed). */
+export function unionTriples(nquads: string): string {
+  const scratch = new oxigraph.Store();
+  try {
+    scratch.load(nquads, { format: 'application/n-quads' });
+    return scratch.query('CONSTRUCT { ?s ?p ?o } WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }', {
+      results_format: 'application/n-triples',
+    }) as unknown as string;
+  } finally {
+    freeStore(scratch);
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The linked-data web: every IRI under the base dereferences here (HTML for people, RDF for
+ * machines, by `Accept` or by extension), plus the home page, class pages, search and autocomplete.
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import path from 'node:path';
+import { PROJECT_ROOT, type Config } from '../config.js';
+import { NotAcceptableHttpError, NotFoundHttpError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { QueryEngine } from '../sparql/engine.js';
+import { contentTypeHeader, negotiate } from '../sparql/formats.js';
+import { describeResource, selectRows } from './describe.js';
+import { highlightsFor } from './highlights.js';
+import { EXTENSION_OF, EXTENSIONS, resolveRequestPath } from './iris.js';
+import type { LabelIndex } from './labels.js';
+import { jsonLdContext, serializeDescription } from './rdfOut.js';
+import { classPage, homePage, notFoundPage, resourcePage, searchPage, type ViewContext } from './views.js';
+
+export interface WebRouterDeps {
+  readonly engine: QueryEngine;
+  readonly config: Config;
+  readonly labels: LabelIndex;
+  readonly logger: Logger;
+}
+
+/** Representations of a resource, HTML first (what a browser or `*\/*` gets). */
+export const RESOURCE_TYPES = Object.values(EXTENSIONS);
+
+/** Path prefixes under the base that name resources. */
+const RESOURCE_PATHS = /^\/(id\/|graph\/|ontology$|ontology\/)/u;
+
+function classesWithCounts(labels: LabelIndex): Array<{ iri: string; count: number }> {
+  return [...labels.classCounts.entries()]
+    .map(([iri, count]) => ({ iri, count }))
+    .sort((a, b) => b.count - a.count || a.iri.localeCompare(b.iri));
+}
+
+/**
+ * Creates the router for pages and resources; mount it at `/`.
+ * @param deps - engine, config, label index, logger
+ */
+export function createWebRouter(deps: WebRouterDeps): Router {
+  const router = express.Router();
+  const { config, labels, engine } = deps;
+  const ctx: ViewContext = { baseIri: config.baseIri, labels };
+  const html = (res: Response, status: number, body: string): void => {
+    res.status(status).type('text/html; charset=utf-8').set('Cache-Control', 'no-cache').send(body);
+  };
+
+  router.use('/assets', express.static(path.join(PROJECT_ROOT, 'src', 'web', 'assets'), { maxAge: '1h' }));
+  router.use(
+    '/assets/yasgui',
+    express.static(path.join(PROJECT_ROOT, 'node_modules', '@zazuko', 'yasgui', 'build'), { maxAge: '1d' }),
+  );
+
+  router.get('/', (_req, res) => {
+    html(res, 200, homePage(ctx, classesWithCounts(labels), labels.tripleCount));
+  });
+  router.get('/classes', (_req, res) => {
+    html(res, 200, homePage(ctx, classesWithCounts(labels), labels.tripleCount));
+  });
+  router.get('/classes/:iri', (req, res) => {
+    const iri = req.params.iri;
+    const instances = labels.instancesOf(iri);
+    if (instances.length === 0) throw new NotFoundHttpError(`No class <${iri}> with instances in the graph.`);
+    html(res, 200, classPage(ctx, iri, instances));
+  });
+  router.get('/search', (req, res) => {
+    const q = typeof req.query.q === 'string' ? req.query.q : '';
+    const results = labels.suggest(q, 50);
+    // A single exact hit goes straight to its page.
+    if (results.length === 1 && req.query.go !== undefined) {
+      res.redirect(303, resolvePathOf(results[0]!.iri, config.baseIri));
+      return;
+    }
+    html(res, 200, searchPage(ctx, q, results));
+  });
+  router.get('/api/autocomplete', (req, res) => {
+    const q = typeof req.query.q === 'string' ? req.query.q : '';
+    const limit = Math.min(50, Math.max(1, Number(req.query.limit ?? 10) || 10));
+    res.set('Cache-Control', 'no-cache').json(
+      labels.suggest(q, limit).map((s) => ({ ...s, href: resolvePathOf(s.iri, config.baseIri) })),
+    );
+  });
+  router.get('/api/labels', (req, res) => {
+    const iris = ([] as unknown[]).concat(req.query.iri ?? []).filter((x): x is string => typeof x === 'string').slice(0, 500);
+    res.json(Object.fromEntries(iris.map((iri) => [iri, { label: labels.label(iri) ?? null, href: resolvePathOf(iri, config.baseIri) }])));
+  });
+  router.get('/context.jsonld', (_req, res) => {
+    res.type('application/ld+json').set('Cache-Control', 'public, max-age=3600').send(JSON.stringify(jsonLdContext(config.baseIri), null, 2));
+  });
+
+  const dereference = async (req: Request, res: Response): Promise<void> => {
+    const { iri, mediaType: fixed } = resolveRequestPath(req.path, config.baseIri);
+    const format = typeof req.query.format === 'string' ? (EXTENSIONS[`.${req.query.format}`] ?? req.query.format) : undefined;
+    const mediaType = fixed ?? format ?? negotiate(req.get('accept'), RESOURCE_TYPES);
+    if (fixed === undefined) res.vary('Accept');
+    if (mediaType === undefined || !RESOURCE_TYPES.includes(mediaType)) {
+      throw new NotAcceptableHttpError(`This resource is available as ${RESOURCE_TYPES.join(', ')}.`);
+    }
+    const description = await describeResource(engine, iri);
+    if (description === undefined) {
+      if (mediaType === 'text/html') {
+        html(res, 404, notFoundPage(`No resource is described at ${req.path}.`, iri));
+        return;
+      }
+      throw new NotFoundHttpError(`The graph says nothing about <${iri}>.`);
+    }
+    const pagePath = req.path.slice(0, req.path.length - (fixed === undefined ? 0 : (EXTENSION_OF[fixed]?.length ?? 0)));
+    if (fixed === undefined) res.set('Content-Location', `${pagePath}${EXTENSION_OF[mediaType] ?? ''}`);
+    res.set('Link', `<${iri}>; rel="canonical"`);
+    if (mediaType !== 'text/html') {
+      const body = await serializeDescription(description, mediaType, config.baseIri, '/context.jsonld');
+      res.status(200).type(contentTypeHeader(mediaType)).set('Cache-Control', 'no-cache').send(body);
+      return;
+    }
+    const highlights = await Promise.all(
+      highlightsFor(iri, labels.types(iri), config.baseIri).map(async (highlight) => ({
+        highlight,
+        rows: await selectRows(engine, highlight.query),
+      })),
+    );
+    html(res, 200, resourcePage({ description, highlights, path: pagePath }, ctx));
+  };
+
+  router.get(RESOURCE_PATHS, dereference);
+  return router;
+}
+
+function resolvePathOf(iri: string, baseIri: string): string {
+  return iri.startsWith(baseIri) ? `/${iri.slice(baseIri.length)}` : iri;
+}
