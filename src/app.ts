@@ -11,7 +11,11 @@ import type { Logger } from './log.js';
 import type { QueryEngine } from './sparql/engine.js';
 import { createSparqlRouter } from './sparql/router.js';
 import type { LabelIndex } from './web/labels.js';
+import type { SavedQuery } from './reports/savedQueries.js';
+import { DumpStore } from './web/dumps.js';
+import { standardPrefixes } from './web/rdfOut.js';
 import { createWebRouter } from './web/router.js';
+import { ShortLinks } from './web/shortLinks.js';
 import { errorPage, notFoundPage } from './web/views.js';
 import helmet from 'helmet';
 
@@ -22,6 +26,10 @@ export interface AppDeps {
   readonly graphs: readonly GraphInfo[];
   readonly version: string;
   readonly labels: LabelIndex;
+  /** Saved queries (examples, reports). */
+  readonly queries?: readonly SavedQuery[];
+  /** The dataset as N-Quads, for the dumps. */
+  readonly nquads?: () => string;
 }
 
 /** Body-parser's error types, made into sentences a client can act on. */
@@ -90,6 +98,20 @@ export function createApp(deps: AppDeps): Express {
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', engine: deps.engine.name, version: deps.version });
   });
+  // Pages first: a browser asking for /sparql gets the query UI; machines fall through to the protocol.
+  app.use(
+    createWebRouter({
+      engine: deps.engine,
+      config,
+      labels: deps.labels,
+      logger,
+      queries: deps.queries ?? [],
+      shortLinks: new ShortLinks(config.stateDir === '' ? undefined : config.stateDir),
+      dumps: new DumpStore(deps.nquads ?? (() => ''), standardPrefixes(config.baseIri)),
+      version: deps.version,
+      graphCount: deps.graphs.length,
+    }),
+  );
   app.use(
     '/sparql',
     createSparqlRouter({
@@ -108,7 +130,6 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
-  app.use(createWebRouter({ engine: deps.engine, config, labels: deps.labels, logger }));
 
   const notFound: RequestHandler = (req, _res, next) => {
     next(new NotFoundHttpError(`Nothing is served at ${req.path}.`));

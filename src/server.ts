@@ -10,6 +10,7 @@ import { loadDataset, sourcesAsWritten, type GraphInfo, type LoadProgress } from
 import type { Logger } from './log.js';
 import { WorkerPool } from './sparql/workerPool.js';
 import { LabelIndex } from './web/labels.js';
+import { loadSavedQueries } from './reports/savedQueries.js';
 import { freeStore } from './graph/oxigraphUtil.js';
 
 export interface RunningServer {
@@ -90,6 +91,8 @@ export async function startServer(
     graphs: data.graphs,
     version: data.version,
     labels: data.labels ?? new LabelIndex(),
+    queries: await loadSavedQueries(config.queriesDir),
+    nquads: () => data.nquads,
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

@@ -60,6 +60,7 @@ export function layout(options: LayoutOptions): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${options.title} · Cyber Diplomacy Graph</title>
 ${styles}${alternates}
 </head>

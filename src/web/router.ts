@@ -5,22 +5,53 @@
 import express, { type Request, type Response, type Router } from 'express';
 import path from 'node:path';
 import { PROJECT_ROOT, type Config } from '../config.js';
-import { NotAcceptableHttpError, NotFoundHttpError } from '../errors.js';
+import Negotiator from 'negotiator';
+import { BadRequestHttpError, NotAcceptableHttpError, NotFoundHttpError } from '../errors.js';
+import type { SavedQuery } from '../reports/savedQueries.js';
+import { inspectQuery } from '../sparql/inspect.js';
+import { DUMPS, type DumpStore } from './dumps.js';
+import type { ShortLinks } from './shortLinks.js';
+import { sparqlExamples, voidDescription } from './wellKnown.js';
 import type { Logger } from '../log.js';
 import type { QueryEngine } from '../sparql/engine.js';
-import { contentTypeHeader, negotiate } from '../sparql/formats.js';
+import { contentTypeHeader, GRAPH_TYPES, negotiate } from '../sparql/formats.js';
 import { describeResource, selectRows } from './describe.js';
 import { highlightsFor } from './highlights.js';
 import { EXTENSION_OF, EXTENSIONS, resolveRequestPath } from './iris.js';
 import type { LabelIndex } from './labels.js';
-import { jsonLdContext, serializeDescription } from './rdfOut.js';
-import { classPage, homePage, notFoundPage, resourcePage, searchPage, type ViewContext } from './views.js';
+import { jsonLdContext, serializeDescription, standardPrefixes } from './rdfOut.js';
+import {
+  classPage,
+  dumpsPage,
+  homePage,
+  notFoundPage,
+  queryUiPage,
+  resourcePage,
+  searchPage,
+  type ViewContext,
+} from './views.js';
 
 export interface WebRouterDeps {
   readonly engine: QueryEngine;
   readonly config: Config;
   readonly labels: LabelIndex;
   readonly logger: Logger;
+  /** The saved-query catalogue (examples). */
+  readonly queries: readonly SavedQuery[];
+  readonly shortLinks: ShortLinks;
+  readonly dumps: DumpStore;
+  readonly version: string;
+  readonly graphCount: number;
+}
+
+/** True when the client explicitly prefers HTML (a browser), not merely accepts anything. */
+export function prefersHtml(accept: string | undefined): boolean {
+  if (accept === undefined) return false;
+  return new Negotiator({ headers: { accept } }).mediaTypes()[0] === 'text/html';
+}
+
+function origin(req: Request): string {
+  return `${req.protocol}://${req.get('host') ?? 'localhost'}`;
 }
 
 /** Representations of a resource, HTML first (what a browser or `*\/*` gets). */
@@ -52,6 +83,65 @@ export function createWebRouter(deps: WebRouterDeps): Router {
     '/assets/yasgui',
     express.static(path.join(PROJECT_ROOT, 'node_modules', '@zazuko', 'yasgui', 'build'), { maxAge: '1d' }),
   );
+
+  // The query UI, for browsers; machines fall through to the SPARQL Protocol router.
+  router.get('/sparql', (req, res, next) => {
+    if (!prefersHtml(req.get('accept'))) {
+      next();
+      return;
+    }
+    const query = typeof req.query.query === 'string' ? req.query.query : undefined;
+    html(res, 200, queryUiPage(deps.queries, query));
+  });
+  router.get('/api/examples', (_req, res) => {
+    res.json(deps.queries.map(({ id, title, description, query }) => ({ id, title, description, query })));
+  });
+  router.get('/api/prefixes', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=3600').json(standardPrefixes(config.baseIri));
+  });
+  router.get('/api/terms', (req, res) => {
+    const kind = req.query.kind === 'property' ? 'property' : 'class';
+    res.set('Cache-Control', 'public, max-age=300').json(kind === 'property' ? labels.predicates : labels.classes());
+  });
+  router.post('/api/shorten', express.json({ limit: config.maxBodyBytes }), (req, res) => {
+    const query = (req.body as { query?: unknown } | undefined)?.query;
+    if (typeof query !== 'string' || query.trim() === '') throw new BadRequestHttpError('Send {"query": "…"} as JSON.');
+    const id = deps.shortLinks.add(query);
+    res.status(201).json({ id, url: `${origin(req)}/q/${id}` });
+  });
+  router.get('/q/:id', (req, res) => {
+    const query = deps.shortLinks.get(req.params.id);
+    if (query === undefined) throw new NotFoundHttpError(`No saved query has the short link ${req.params.id}.`);
+    res.redirect(303, `/sparql?query=${encodeURIComponent(query)}`);
+  });
+  const rdfDocument = (req: Request, res: Response, build: (mediaType: string) => string): void => {
+    res.vary('Accept');
+    const mediaType = negotiate(req.get('accept'), GRAPH_TYPES);
+    if (mediaType === undefined) throw new NotAcceptableHttpError(`Available as ${GRAPH_TYPES.join(', ')}.`);
+    res.type(contentTypeHeader(mediaType)).set('Cache-Control', 'no-cache').send(build(mediaType));
+  };
+  router.get('/.well-known/void', (req, res) => {
+    rdfDocument(req, res, (mediaType) =>
+      voidDescription({ baseIri: config.baseIri, origin: origin(req), labels, version: deps.version, graphCount: deps.graphCount }, mediaType),
+    );
+  });
+  router.get('/.well-known/sparql-examples', (req, res) => {
+    const forms = new Map(deps.queries.map((q) => [q.id, inspectQuery(q.query).form ?? 'SELECT']));
+    rdfDocument(req, res, (mediaType) => sparqlExamples(deps.queries, forms, config.baseIri, `${origin(req)}/sparql`, mediaType));
+  });
+  router.get('/dumps/', (_req, res) => {
+    html(res, 200, dumpsPage(DUMPS));
+  });
+  router.get('/dumps/:name', (req, res) => {
+    const found = deps.dumps.get(req.params.name);
+    if (found === undefined) throw new NotFoundHttpError(`No dump is called ${req.params.name}; see /dumps/.`);
+    res
+      .type(contentTypeHeader(found.dump.mediaType))
+      .set('Content-Encoding', 'gzip')
+      .set('Content-Disposition', `attachment; filename="${found.dump.name}"`)
+      .set('Cache-Control', 'no-cache')
+      .send(found.bytes);
+  });
 
   router.get('/', (_req, res) => {
     html(res, 200, homePage(ctx, classesWithCounts(labels), labels.tripleCount));

@@ -256,3 +256,13 @@ Machines: the same URL speaks the SPARQL 1.1 Protocol (<a href="/sparql" type="t
 </div>`,
   });
 }
+
+/** The dumps index. */
+export function dumpsPage(dumps: ReadonlyArray<{ name: string; mediaType: string; description: string }>): string {
+  return layout({
+    title: 'Dumps',
+    body: html`<h1>Dumps of the whole graph</h1>
+<p>Gzipped, built from the data this server loaded. The SPARQL endpoint and these dumps always agree.</p>
+<ul>${dumps.map((d) => html`<li><a href="/dumps/${d.name}" type="${d.mediaType}">${d.name}</a>: ${d.description}</li>`)}</ul>`,
+  });
+}
