@@ -92,4 +92,27 @@ describe.skipIf(!available)('the site in Chromium', () => {
     expect(page.url()).toContain('query=');
     await page.screenshot({ path: path.join(SHOTS, 'query-ui.png') });
   });
+
+  it('completes classes and properties from the dataset in the editor', async () => {
+    await page.goto(`${server.url}/sparql`);
+    await page.locator('.CodeMirror').waitFor();
+    await page.evaluate(() => {
+      const w = window as unknown as {
+        yasgui: { getTab(): { getYasqe(): { setValue(v: string): void } } };
+      };
+      w.yasgui
+        .getTab()
+        .getYasqe()
+        .setValue('PREFIX cdo: <https://w3id.org/cyber-diplomacy/ontology#>\n');
+    });
+    await page.click('.CodeMirror');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('SELECT * WHERE { ?x a cdo:Inc', { delay: 40 });
+    await page.locator('.CodeMirror-hints li').first().waitFor();
+    expect(await page.locator('.CodeMirror-hints li').allInnerTexts()).toContain('cdo:Incident');
+    await page.keyboard.press('Escape');
+    await page.keyboard.type('ident . ?x cdo:targ', { delay: 40 });
+    await page.locator('.CodeMirror-hints li', { hasText: 'cdo:targetsSector' }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'completion.png') });
+  });
 });

@@ -19,8 +19,8 @@ async function terms(kind) {
   return termCache[kind];
 }
 // Completion from this dataset, never from outside services (the machine may be offline).
-Yasqe.forkAutocompleter('class', { name: 'cdg-class', get: () => terms('class'), persistenceId: null });
-Yasqe.forkAutocompleter('property', { name: 'cdg-property', get: () => terms('property'), persistenceId: null });
+Yasqe.forkAutocompleter('class', { name: 'cdg-class', get: () => terms('class'), bulk: true, autoShow: true, persistenceId: null });
+Yasqe.forkAutocompleter('property', { name: 'cdg-property', get: () => terms('property'), bulk: true, autoShow: true, persistenceId: null });
 
 const yasgui = new Yasgui(container, {
   requestConfig: { endpoint, method: 'POST' },
@@ -35,6 +35,8 @@ const yasgui = new Yasgui(container, {
   },
 });
 
+// Exposed for the browser console, as the Wikidata Query Service does with its editor.
+window.yasgui = yasgui;
 const tab = yasgui.getTab();
 if (initial) {
   tab.setQuery(initial);
