@@ -64,8 +64,15 @@ function toTerm(t: JsonTerm): Term {
  * @param engine - any QueryEngine
  * @param query - a SELECT query
  */
-export async function selectRows(engine: QueryEngine, query: string): Promise<Array<Record<string, JsonTerm>>> {
-  const res = await engine.query({ query, form: 'SELECT', mediaType: 'application/sparql-results+json' });
+export async function selectRows(
+  engine: QueryEngine,
+  query: string,
+): Promise<Array<Record<string, JsonTerm>>> {
+  const res = await engine.query({
+    query,
+    form: 'SELECT',
+    mediaType: 'application/sparql-results+json',
+  });
   return (JSON.parse(res.body) as JsonResults).results?.bindings ?? [];
 }
 
@@ -90,12 +97,26 @@ GROUP BY ?p ORDER BY DESC(?n)`;
  * @param engine - the query engine
  * @param iri - the resource
  */
-export async function describeResource(engine: QueryEngine, iri: string): Promise<Description | undefined> {
+export async function describeResource(
+  engine: QueryEngine,
+  iri: string,
+): Promise<Description | undefined> {
   const outgoing = outgoingQuery(iri);
   const incoming = incomingQuery(iri);
-  const [outRows, inRows] = await Promise.all([selectRows(engine, outgoing), selectRows(engine, incoming)]);
+  const [outRows, inRows] = await Promise.all([
+    selectRows(engine, outgoing),
+    selectRows(engine, incoming),
+  ]);
   if (outRows.length === 0 && inRows.length === 0) return undefined;
-  const statements = new Map<string, { predicate: string; object: Term; graph: string; nested: Array<{ predicate: string; object: Term }> }>();
+  const statements = new Map<
+    string,
+    {
+      predicate: string;
+      object: Term;
+      graph: string;
+      nested: Array<{ predicate: string; object: Term }>;
+    }
+  >();
   for (const row of outRows) {
     if (row.p === undefined || row.o === undefined || row.g === undefined) continue;
     const object = toTerm(row.o);
@@ -108,13 +129,19 @@ export async function describeResource(engine: QueryEngine, iri: string): Promis
       statements.set(key, st);
     }
     if (row.np !== undefined && row.no !== undefined) {
-      st.nested.push({ predicate: typeof row.np.value === 'string' ? row.np.value : '', object: toTerm(row.no) });
+      st.nested.push({
+        predicate: typeof row.np.value === 'string' ? row.np.value : '',
+        object: toTerm(row.no),
+      });
     }
   }
   const groups: IncomingGroup[] = inRows.map((row) => ({
     predicate: typeof row.p?.value === 'string' ? row.p.value : '',
     count: Number(row.n?.value ?? 0),
-    subjects: (typeof row.subjects?.value === 'string' ? row.subjects.value : '').split(' ').filter(Boolean).slice(0, 200),
+    subjects: (typeof row.subjects?.value === 'string' ? row.subjects.value : '')
+      .split(' ')
+      .filter(Boolean)
+      .slice(0, 200),
   }));
   const graphs = [...new Set([...statements.values()].map((s) => s.graph))];
   const graphSources = new Map<string, string[]>();
@@ -126,7 +153,8 @@ export async function describeResource(engine: QueryEngine, iri: string): Promis
     for (const row of rows) {
       const g = typeof row.g?.value === 'string' ? row.g.value : '';
       const src = typeof row.src?.value === 'string' ? row.src.value : '';
-      if (!(graphSources.get(g) ?? []).includes(src)) graphSources.set(g, [...(graphSources.get(g) ?? []), src]);
+      if (!(graphSources.get(g) ?? []).includes(src))
+        graphSources.set(g, [...(graphSources.get(g) ?? []), src]);
     }
   }
   return {
@@ -136,4 +164,61 @@ export async function describeResource(engine: QueryEngine, iri: string): Promis
     graphSources,
     queries: { outgoing, incoming },
   };
+}
+
+/** A named graph as a resource: how big it is, what it is derived from, what it describes. */
+export interface GraphSummary {
+  readonly iri: string;
+  readonly triples: number;
+  readonly subjects: readonly string[];
+  readonly sources: readonly string[];
+  readonly query: string;
+}
+
+/**
+ * Summarises a named graph; undefined when no graph has that name.
+ * @param engine - the query engine
+ * @param iri - the graph name
+ */
+export async function describeGraph(
+  engine: QueryEngine,
+  iri: string,
+): Promise<GraphSummary | undefined> {
+  const query = `SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) WHERE { GRAPH ${iriRef(iri)} { ?s ?p ?o } }`;
+  const [counts] = await selectRows(engine, query);
+  const triples = Number(counts?.triples?.value ?? 0);
+  if (triples === 0) return undefined;
+  const subjects = await selectRows(
+    engine,
+    `SELECT DISTINCT ?s WHERE { GRAPH ${iriRef(iri)} { ?s ?p ?o } FILTER(isIRI(?s)) } ORDER BY ?s LIMIT 1000`,
+  );
+  const sources = await selectRows(
+    engine,
+    `SELECT DISTINCT ?src WHERE { ${iriRef(iri)} <${PROV_DERIVED}> ?src }`,
+  );
+  return {
+    iri,
+    triples,
+    subjects: subjects
+      .map((r) => (typeof r.s?.value === 'string' ? r.s.value : ''))
+      .filter(Boolean),
+    sources: sources
+      .map((r) => (typeof r.src?.value === 'string' ? r.src.value : ''))
+      .filter(Boolean),
+    query: `SELECT ?s ?p ?o WHERE { GRAPH ${iriRef(iri)} { ?s ?p ?o } }`,
+  };
+}
+
+/**
+ * The whole content of a named graph, as N-Triples.
+ * @param engine - the query engine
+ * @param iri - the graph name
+ */
+export async function graphTriples(engine: QueryEngine, iri: string): Promise<string> {
+  const res = await engine.query({
+    query: `CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ${iriRef(iri)} { ?s ?p ?o } }`,
+    form: 'CONSTRUCT',
+    mediaType: 'application/n-triples',
+  });
+  return res.body;
 }

@@ -14,8 +14,16 @@ export interface Dump {
 }
 
 export const DUMPS: readonly Dump[] = [
-  { name: 'cyber-diplomacy.nq.gz', mediaType: 'application/n-quads', description: 'N-Quads: every named graph, so every triple keeps its source' },
-  { name: 'cyber-diplomacy.ttl.gz', mediaType: 'text/turtle', description: 'Turtle: the union of all graphs' },
+  {
+    name: 'cyber-diplomacy.nq.gz',
+    mediaType: 'application/n-quads',
+    description: 'N-Quads: every named graph, so every triple keeps its source',
+  },
+  {
+    name: 'cyber-diplomacy.ttl.gz',
+    mediaType: 'text/turtle',
+    description: 'Turtle: the union of all graphs',
+  },
 ];
 
 /** Lazily built, cached dump files. */
@@ -53,9 +61,12 @@ export function unionTriples(nquads: string): string {
   const scratch = new oxigraph.Store();
   try {
     scratch.load(nquads, { format: 'application/n-quads' });
-    return scratch.query('CONSTRUCT { ?s ?p ?o } WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }', {
-      results_format: 'application/n-triples',
-    }) as unknown as string;
+    return scratch.query(
+      'CONSTRUCT { ?s ?p ?o } WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }',
+      {
+        results_format: 'application/n-triples',
+      },
+    ) as unknown as string;
   } finally {
     freeStore(scratch);
   }

@@ -30,7 +30,11 @@ export function highlightsFor(iri: string, types: readonly string[], baseIri: st
   if (is('Norm')) {
     out.push({
       title: 'Documents that affirm or elaborate this norm',
-      columns: [['document', 'Document'], ['relation', 'How'], ['paragraph', 'Paragraph']],
+      columns: [
+        ['document', 'Document'],
+        ['relation', 'How'],
+        ['paragraph', 'Paragraph'],
+      ],
       query: `${P(cdo)}SELECT DISTINCT ?document ?relation ?paragraph WHERE {
   { ?ref cdo:norm ${x} ; cdo:document ?document . OPTIONAL { ?ref cdo:relation ?relation } OPTIONAL { ?ref cdo:paragraph ?paragraph } }
   UNION { ?document cdo:affirmsNorm ${x} BIND("affirms" AS ?relation) }
@@ -39,7 +43,11 @@ export function highlightsFor(iri: string, types: readonly string[], baseIri: st
     });
     out.push({
       title: 'Incidents claimed to breach this norm',
-      columns: [['incident', 'Incident'], ['claimant', 'Claimed by'], ['date', 'Date']],
+      columns: [
+        ['incident', 'Incident'],
+        ['claimant', 'Claimed by'],
+        ['date', 'Date'],
+      ],
       query: `${P(cdo)}SELECT ?incident ?claimant ?date WHERE {
   ?claim a cdo:BreachClaim ; cdo:norm ${x} ; cdo:incident ?incident .
   OPTIONAL { ?claim cdo:claimant ?claimant } OPTIONAL { ?claim cdo:date ?date }
@@ -54,29 +62,47 @@ export function highlightsFor(iri: string, types: readonly string[], baseIri: st
   if (is('State')) {
     out.push({
       title: 'Memberships',
-      columns: [['process', 'Process'], ['role', 'Role']],
+      columns: [
+        ['process', 'Process'],
+        ['role', 'Role'],
+      ],
       query: `${P(cdo)}SELECT ?process ?role WHERE { ?m org:member ${x} ; org:organization ?process . OPTIONAL { ?m org:role ?role } } ORDER BY ?process`,
     });
     out.push({
       title: 'Initiatives supported',
-      columns: [['initiative', 'Initiative'], ['date', 'Since']],
+      columns: [
+        ['initiative', 'Initiative'],
+        ['date', 'Since'],
+      ],
       query: `${P(cdo)}SELECT ?initiative ?date WHERE { ?s cdo:supporter ${x} ; cdo:initiative ?initiative . OPTIONAL { ?s cdo:date ?date } }`,
     });
     out.push({
       title: 'Attributions made',
-      columns: [['date', 'Date'], ['incident', 'Incident'], ['to', 'Attributed to']],
+      columns: [
+        ['date', 'Date'],
+        ['incident', 'Incident'],
+        ['to', 'Attributed to'],
+      ],
       query: `${P(cdo)}SELECT ?date ?incident ?to WHERE { ?a a cdo:Attribution ; cdo:attributedBy ${x} ; cdo:incident ?incident . OPTIONAL { ?a cdo:attributedTo ?to } OPTIONAL { ?a cdo:date ?date } } ORDER BY ?date`,
     });
     out.push({
       title: 'Attributions received',
-      columns: [['date', 'Date'], ['incident', 'Incident'], ['by', 'Attributed by']],
+      columns: [
+        ['date', 'Date'],
+        ['incident', 'Incident'],
+        ['by', 'Attributed by'],
+      ],
       query: `${P(cdo)}SELECT ?date ?incident ?by WHERE { ?a a cdo:Attribution ; cdo:attributedTo ${x} ; cdo:incident ?incident . OPTIONAL { ?a cdo:attributedBy ?by } OPTIONAL { ?a cdo:date ?date } } ORDER BY ?date`,
     });
   }
   if (is('Document') || is('Report') || is('Resolution')) {
     out.push({
       title: 'Norms in this document',
-      columns: [['norm', 'Norm'], ['relation', 'How'], ['paragraph', 'Paragraph']],
+      columns: [
+        ['norm', 'Norm'],
+        ['relation', 'How'],
+        ['paragraph', 'Paragraph'],
+      ],
       query: `${P(cdo)}SELECT DISTINCT ?norm ?relation ?paragraph WHERE {
   { ?ref cdo:document ${x} ; cdo:norm ?norm . OPTIONAL { ?ref cdo:relation ?relation } OPTIONAL { ?ref cdo:paragraph ?paragraph } }
   UNION { ${x} cdo:affirmsNorm ?norm BIND("affirms" AS ?relation) }
@@ -92,7 +118,13 @@ export function highlightsFor(iri: string, types: readonly string[], baseIri: st
   if (is('Incident')) {
     out.push({
       title: 'Timeline of attributions',
-      columns: [['date', 'Date'], ['by', 'Attributed by'], ['to', 'Attributed to'], ['confidence', 'Stated confidence'], ['source', 'Source']],
+      columns: [
+        ['date', 'Date'],
+        ['by', 'Attributed by'],
+        ['to', 'Attributed to'],
+        ['confidence', 'Stated confidence'],
+        ['source', 'Source'],
+      ],
       query: `${P(cdo)}SELECT ?date ?by ?to ?confidence ?source WHERE {
   ?a a cdo:Attribution ; cdo:incident ${x} .
   OPTIONAL { ?a cdo:date ?date } OPTIONAL { ?a cdo:attributedBy ?by } OPTIONAL { ?a cdo:attributedTo ?to }

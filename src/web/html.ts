@@ -13,7 +13,8 @@ export class SafeHtml {
   }
 }
 
-type Interpolation = SafeHtml | string | number | boolean | null | undefined | readonly Interpolation[];
+type Interpolation =
+  SafeHtml | string | number | boolean | null | undefined | readonly Interpolation[];
 
 function render(value: Interpolation): string {
   if (value === null || value === undefined || value === false) return '';
@@ -50,10 +51,14 @@ export function layout(options: LayoutOptions): string {
   const alternates = (options.alternates ?? []).map(
     (a) => html`<link rel="alternate" type="${a.type}" href="${a.href}">`,
   );
-  const styles = ['/assets/site.css', ...(options.styles ?? [])].map((s) => html`<link rel="stylesheet" href="${s}">`);
+  const styles = ['/assets/site.css', ...(options.styles ?? [])].map(
+    (s) => html`<link rel="stylesheet" href="${s}">`,
+  );
   const scripts = [
     ...(options.classicScripts ?? []).map((s) => html`<script src="${s}"></script>`),
-    ...['/assets/search.js', ...(options.scripts ?? [])].map((s) => html`<script type="module" src="${s}"></script>`),
+    ...['/assets/search.js', ...(options.scripts ?? [])].map(
+      (s) => html`<script type="module" src="${s}"></script>`,
+    ),
   ];
   return html`<!doctype html>
 <html lang="en">

@@ -40,7 +40,10 @@ export function hrefFor(iri: string, baseIri: string): string {
  * @param path - the URL path (already percent-decoded by the router, or not: both work)
  * @param baseIri - the configured base
  */
-export function resolveRequestPath(path: string, baseIri: string): { iri: string; mediaType?: string } {
+export function resolveRequestPath(
+  path: string,
+  baseIri: string,
+): { iri: string; mediaType?: string } {
   for (const [ext, mediaType] of Object.entries(EXTENSIONS)) {
     if (path.endsWith(ext) && path.length > ext.length + 1) {
       return { iri: baseIri + path.slice(1, -ext.length), mediaType };

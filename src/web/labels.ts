@@ -105,7 +105,11 @@ export class LabelIndex {
         index.linksets.set(key, entry);
       }
     }
-    index.predicates = (store.query('SELECT DISTINCT ?p WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }') as Array<Map<string, oxigraph.Term>>)
+    index.predicates = (
+      store.query(
+        'SELECT DISTINCT ?p WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }',
+      ) as Array<Map<string, oxigraph.Term>>
+    )
       .map((row) => row.get('p')!.value)
       .sort();
     const keys: Array<[string, string, string]> = [];
@@ -177,21 +181,36 @@ export class LabelIndex {
       const full = normalize(name);
       const score = full === q ? 0 : full.startsWith(q) ? 1 : 2;
       const prev = scored.get(iri);
-      if (prev === undefined || score < prev.score || (score === prev.score && name.length < prev.matched.length)) {
+      if (
+        prev === undefined ||
+        score < prev.score ||
+        (score === prev.score && name.length < prev.matched.length)
+      ) {
         scored.set(iri, { score, matched: name });
       }
       if (scored.size > limit * 20) break;
     }
     return [...scored.entries()]
-      .sort(([ia, a], [ib, b]) => a.score - b.score || a.matched.length - b.matched.length || (ia < ib ? -1 : 1))
+      .sort(
+        ([ia, a], [ib, b]) =>
+          a.score - b.score || a.matched.length - b.matched.length || (ia < ib ? -1 : 1),
+      )
       .slice(0, limit)
-      .map(([iri, { matched }]) => ({ iri, label: this.label(iri) ?? matched, matched, types: this.types(iri) }));
+      .map(([iri, { matched }]) => ({
+        iri,
+        label: this.label(iri) ?? matched,
+        matched,
+        types: this.types(iri),
+      }));
   }
 
   /** Classes: those with instances, and those the ontology declares. */
   public classes(): string[] {
     const declared = [...this.entries.entries()]
-      .filter(([, e]) => e.types.has('http://www.w3.org/2002/07/owl#Class') || e.types.has(`${RDFS}Class`))
+      .filter(
+        ([, e]) =>
+          e.types.has('http://www.w3.org/2002/07/owl#Class') || e.types.has(`${RDFS}Class`),
+      )
       .map(([iri]) => iri);
     return [...new Set([...this.classCounts.keys(), ...declared])].sort();
   }

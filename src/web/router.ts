@@ -15,14 +15,16 @@ import { sparqlExamples, voidDescription } from './wellKnown.js';
 import type { Logger } from '../log.js';
 import type { QueryEngine } from '../sparql/engine.js';
 import { contentTypeHeader, GRAPH_TYPES, negotiate } from '../sparql/formats.js';
-import { describeResource, selectRows } from './describe.js';
+import { describeGraph, describeResource, graphTriples, selectRows } from './describe.js';
+import { convertNTriples } from '../sparql/executor.js';
 import { highlightsFor } from './highlights.js';
 import { EXTENSION_OF, EXTENSIONS, resolveRequestPath } from './iris.js';
 import type { LabelIndex } from './labels.js';
-import { jsonLdContext, serializeDescription, standardPrefixes } from './rdfOut.js';
+import { graphAsTrig, jsonLdContext, serializeDescription, standardPrefixes } from './rdfOut.js';
 import {
   classPage,
   dumpsPage,
+  graphPage,
   homePage,
   notFoundPage,
   queryUiPage,
@@ -78,10 +80,15 @@ export function createWebRouter(deps: WebRouterDeps): Router {
     res.status(status).type('text/html; charset=utf-8').set('Cache-Control', 'no-cache').send(body);
   };
 
-  router.use('/assets', express.static(path.join(PROJECT_ROOT, 'src', 'web', 'assets'), { maxAge: '1h' }));
+  router.use(
+    '/assets',
+    express.static(path.join(PROJECT_ROOT, 'src', 'web', 'assets'), { maxAge: '1h' }),
+  );
   router.use(
     '/assets/yasgui',
-    express.static(path.join(PROJECT_ROOT, 'node_modules', '@zazuko', 'yasgui', 'build'), { maxAge: '1d' }),
+    express.static(path.join(PROJECT_ROOT, 'node_modules', '@zazuko', 'yasgui', 'build'), {
+      maxAge: '1d',
+    }),
   );
 
   // The query UI, for browsers; machines fall through to the SPARQL Protocol router.
@@ -94,47 +101,66 @@ export function createWebRouter(deps: WebRouterDeps): Router {
     html(res, 200, queryUiPage(deps.queries, query));
   });
   router.get('/api/examples', (_req, res) => {
-    res.json(deps.queries.map(({ id, title, description, query }) => ({ id, title, description, query })));
+    res.json(
+      deps.queries.map(({ id, title, description, query }) => ({ id, title, description, query })),
+    );
   });
   router.get('/api/prefixes', (_req, res) => {
     res.set('Cache-Control', 'public, max-age=3600').json(standardPrefixes(config.baseIri));
   });
   router.get('/api/terms', (req, res) => {
     const kind = req.query.kind === 'property' ? 'property' : 'class';
-    res.set('Cache-Control', 'public, max-age=300').json(kind === 'property' ? labels.predicates : labels.classes());
+    res
+      .set('Cache-Control', 'public, max-age=300')
+      .json(kind === 'property' ? labels.predicates : labels.classes());
   });
   router.post('/api/shorten', express.json({ limit: config.maxBodyBytes }), (req, res) => {
     const query = (req.body as { query?: unknown } | undefined)?.query;
-    if (typeof query !== 'string' || query.trim() === '') throw new BadRequestHttpError('Send {"query": "…"} as JSON.');
+    if (typeof query !== 'string' || query.trim() === '')
+      throw new BadRequestHttpError('Send {"query": "…"} as JSON.');
     const id = deps.shortLinks.add(query);
     res.status(201).json({ id, url: `${origin(req)}/q/${id}` });
   });
   router.get('/q/:id', (req, res) => {
     const query = deps.shortLinks.get(req.params.id);
-    if (query === undefined) throw new NotFoundHttpError(`No saved query has the short link ${req.params.id}.`);
+    if (query === undefined)
+      throw new NotFoundHttpError(`No saved query has the short link ${req.params.id}.`);
     res.redirect(303, `/sparql?query=${encodeURIComponent(query)}`);
   });
   const rdfDocument = (req: Request, res: Response, build: (mediaType: string) => string): void => {
     res.vary('Accept');
     const mediaType = negotiate(req.get('accept'), GRAPH_TYPES);
-    if (mediaType === undefined) throw new NotAcceptableHttpError(`Available as ${GRAPH_TYPES.join(', ')}.`);
+    if (mediaType === undefined)
+      throw new NotAcceptableHttpError(`Available as ${GRAPH_TYPES.join(', ')}.`);
     res.type(contentTypeHeader(mediaType)).set('Cache-Control', 'no-cache').send(build(mediaType));
   };
   router.get('/.well-known/void', (req, res) => {
     rdfDocument(req, res, (mediaType) =>
-      voidDescription({ baseIri: config.baseIri, origin: origin(req), labels, version: deps.version, graphCount: deps.graphCount }, mediaType),
+      voidDescription(
+        {
+          baseIri: config.baseIri,
+          origin: origin(req),
+          labels,
+          version: deps.version,
+          graphCount: deps.graphCount,
+        },
+        mediaType,
+      ),
     );
   });
   router.get('/.well-known/sparql-examples', (req, res) => {
     const forms = new Map(deps.queries.map((q) => [q.id, inspectQuery(q.query).form ?? 'SELECT']));
-    rdfDocument(req, res, (mediaType) => sparqlExamples(deps.queries, forms, config.baseIri, `${origin(req)}/sparql`, mediaType));
+    rdfDocument(req, res, (mediaType) =>
+      sparqlExamples(deps.queries, forms, config.baseIri, `${origin(req)}/sparql`, mediaType),
+    );
   });
   router.get('/dumps/', (_req, res) => {
     html(res, 200, dumpsPage(DUMPS));
   });
   router.get('/dumps/:name', (req, res) => {
     const found = deps.dumps.get(req.params.name);
-    if (found === undefined) throw new NotFoundHttpError(`No dump is called ${req.params.name}; see /dumps/.`);
+    if (found === undefined)
+      throw new NotFoundHttpError(`No dump is called ${req.params.name}; see /dumps/.`);
     res
       .type(contentTypeHeader(found.dump.mediaType))
       .set('Content-Encoding', 'gzip')
@@ -152,7 +178,8 @@ export function createWebRouter(deps: WebRouterDeps): Router {
   router.get('/classes/:iri', (req, res) => {
     const iri = req.params.iri;
     const instances = labels.instancesOf(iri);
-    if (instances.length === 0) throw new NotFoundHttpError(`No class <${iri}> with instances in the graph.`);
+    if (instances.length === 0)
+      throw new NotFoundHttpError(`No class <${iri}> with instances in the graph.`);
     html(res, 200, classPage(ctx, iri, instances));
   });
   router.get('/search', (req, res) => {
@@ -168,27 +195,74 @@ export function createWebRouter(deps: WebRouterDeps): Router {
   router.get('/api/autocomplete', (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q : '';
     const limit = Math.min(50, Math.max(1, Number(req.query.limit ?? 10) || 10));
-    res.set('Cache-Control', 'no-cache').json(
-      labels.suggest(q, limit).map((s) => ({ ...s, href: resolvePathOf(s.iri, config.baseIri) })),
-    );
+    res
+      .set('Cache-Control', 'no-cache')
+      .json(
+        labels.suggest(q, limit).map((s) => ({ ...s, href: resolvePathOf(s.iri, config.baseIri) })),
+      );
   });
   router.get('/api/labels', (req, res) => {
-    const iris = ([] as unknown[]).concat(req.query.iri ?? []).filter((x): x is string => typeof x === 'string').slice(0, 500);
-    res.json(Object.fromEntries(iris.map((iri) => [iri, { label: labels.label(iri) ?? null, href: resolvePathOf(iri, config.baseIri) }])));
+    const iris = ([] as unknown[])
+      .concat(req.query.iri ?? [])
+      .filter((x): x is string => typeof x === 'string')
+      .slice(0, 500);
+    res.json(
+      Object.fromEntries(
+        iris.map((iri) => [
+          iri,
+          { label: labels.label(iri) ?? null, href: resolvePathOf(iri, config.baseIri) },
+        ]),
+      ),
+    );
   });
   router.get('/context.jsonld', (_req, res) => {
-    res.type('application/ld+json').set('Cache-Control', 'public, max-age=3600').send(JSON.stringify(jsonLdContext(config.baseIri), null, 2));
+    res
+      .type('application/ld+json')
+      .set('Cache-Control', 'public, max-age=3600')
+      .send(JSON.stringify(jsonLdContext(config.baseIri), null, 2));
   });
 
   const dereference = async (req: Request, res: Response): Promise<void> => {
     const { iri, mediaType: fixed } = resolveRequestPath(req.path, config.baseIri);
-    const format = typeof req.query.format === 'string' ? (EXTENSIONS[`.${req.query.format}`] ?? req.query.format) : undefined;
+    const format =
+      typeof req.query.format === 'string'
+        ? (EXTENSIONS[`.${req.query.format}`] ?? req.query.format)
+        : undefined;
     const mediaType = fixed ?? format ?? negotiate(req.get('accept'), RESOURCE_TYPES);
     if (fixed === undefined) res.vary('Accept');
     if (mediaType === undefined || !RESOURCE_TYPES.includes(mediaType)) {
-      throw new NotAcceptableHttpError(`This resource is available as ${RESOURCE_TYPES.join(', ')}.`);
+      throw new NotAcceptableHttpError(
+        `This resource is available as ${RESOURCE_TYPES.join(', ')}.`,
+      );
     }
-    const description = await describeResource(engine, iri);
+    // A named graph (a data file, a source): its size, source and contents.
+    const graph = iri.startsWith(`${config.baseIri}graph/`)
+      ? await describeGraph(engine, iri)
+      : undefined;
+    const description = graph === undefined ? await describeResource(engine, iri) : undefined;
+    const pagePath = req.path.slice(
+      0,
+      req.path.length - (fixed === undefined ? 0 : (EXTENSION_OF[fixed]?.length ?? 0)),
+    );
+    if (graph !== undefined) {
+      if (fixed === undefined)
+        res.set('Content-Location', `${pagePath}${EXTENSION_OF[mediaType] ?? ''}`);
+      if (mediaType === 'text/html') {
+        html(res, 200, graphPage(graph, pagePath, ctx));
+        return;
+      }
+      const nt = await graphTriples(engine, iri);
+      const body =
+        mediaType === 'application/trig'
+          ? await graphAsTrig(nt, iri, standardPrefixes(config.baseIri))
+          : convertNTriples(nt, mediaType, standardPrefixes(config.baseIri));
+      res
+        .status(200)
+        .type(contentTypeHeader(mediaType))
+        .set('Cache-Control', 'no-cache')
+        .send(body);
+      return;
+    }
     if (description === undefined) {
       if (mediaType === 'text/html') {
         html(res, 404, notFoundPage(`No resource is described at ${req.path}.`, iri));
@@ -196,12 +270,21 @@ export function createWebRouter(deps: WebRouterDeps): Router {
       }
       throw new NotFoundHttpError(`The graph says nothing about <${iri}>.`);
     }
-    const pagePath = req.path.slice(0, req.path.length - (fixed === undefined ? 0 : (EXTENSION_OF[fixed]?.length ?? 0)));
-    if (fixed === undefined) res.set('Content-Location', `${pagePath}${EXTENSION_OF[mediaType] ?? ''}`);
+    if (fixed === undefined)
+      res.set('Content-Location', `${pagePath}${EXTENSION_OF[mediaType] ?? ''}`);
     res.set('Link', `<${iri}>; rel="canonical"`);
     if (mediaType !== 'text/html') {
-      const body = await serializeDescription(description, mediaType, config.baseIri, '/context.jsonld');
-      res.status(200).type(contentTypeHeader(mediaType)).set('Cache-Control', 'no-cache').send(body);
+      const body = await serializeDescription(
+        description,
+        mediaType,
+        config.baseIri,
+        '/context.jsonld',
+      );
+      res
+        .status(200)
+        .type(contentTypeHeader(mediaType))
+        .set('Cache-Control', 'no-cache')
+        .send(body);
       return;
     }
     const highlights = await Promise.all(

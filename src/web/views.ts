@@ -62,7 +62,12 @@ function jsonTerm(t: JsonTerm | undefined): Term | undefined {
   if (t === undefined || typeof t.value !== 'string') return undefined;
   if (t.type === 'uri') return { type: 'uri', value: t.value };
   if (t.type === 'bnode') return { type: 'bnode', value: t.value };
-  return { type: 'literal', value: t.value, ...(t['xml:lang'] ? { lang: t['xml:lang'] } : {}), ...(t.datatype ? { datatype: t.datatype } : {}) };
+  return {
+    type: 'literal',
+    value: t.value,
+    ...(t['xml:lang'] ? { lang: t['xml:lang'] } : {}),
+    ...(t.datatype ? { datatype: t.datatype } : {}),
+  };
 }
 
 function runLink(query: string): string {
@@ -70,7 +75,11 @@ function runLink(query: string): string {
 }
 
 /** A highlight section rendered as a table. */
-function highlightView(h: Highlight, rows: Array<Record<string, JsonTerm>>, ctx: ViewContext): SafeHtml {
+function highlightView(
+  h: Highlight,
+  rows: Array<Record<string, JsonTerm>>,
+  ctx: ViewContext,
+): SafeHtml {
   if (rows.length === 0) return html``;
   return html`<section class="highlight">
 <h2>${h.title} <span class="count">(${rows.length})</span></h2>
@@ -88,7 +97,10 @@ function highlightView(h: Highlight, rows: Array<Record<string, JsonTerm>>, ctx:
 
 export interface ResourcePageData {
   readonly description: Description;
-  readonly highlights: ReadonlyArray<{ highlight: Highlight; rows: Array<Record<string, JsonTerm>> }>;
+  readonly highlights: ReadonlyArray<{
+    highlight: Highlight;
+    rows: Array<Record<string, JsonTerm>>;
+  }>;
   /** Path of the page without extension, for download links. */
   readonly path: string;
 }
@@ -103,21 +115,29 @@ const DESCRIPTION_PREDICATES = [
 export function resourcePage(data: ResourcePageData, ctx: ViewContext): string {
   const d = data.description;
   const title = ctx.labels.label(d.iri) ?? localName(d.iri);
-  const types = [...new Set(d.statements.filter((s) => s.predicate === RDF_TYPE).map((s) => s.object.value))];
+  const types = [
+    ...new Set(d.statements.filter((s) => s.predicate === RDF_TYPE).map((s) => s.object.value)),
+  ];
   const descriptions = d.statements.filter(
-    (s) => DESCRIPTION_PREDICATES.includes(s.predicate) && (s.object.lang === undefined || s.object.lang === 'en'),
+    (s) =>
+      DESCRIPTION_PREDICATES.includes(s.predicate) &&
+      (s.object.lang === undefined || s.object.lang === 'en'),
   );
   // Number the sources of the facts shown, in order of first use.
   const graphs = [...new Set(d.statements.map((s) => s.graph))];
   const note = (g: string): number => graphs.indexOf(g) + 1;
   const byPredicate = new Map<string, typeof d.statements>();
-  for (const s of d.statements) byPredicate.set(s.predicate, [...(byPredicate.get(s.predicate) ?? []), s]);
+  for (const s of d.statements)
+    byPredicate.set(s.predicate, [...(byPredicate.get(s.predicate) ?? []), s]);
   const predicates = [...byPredicate.keys()].sort((a, b) =>
     (ctx.labels.label(a) ?? localName(a)).localeCompare(ctx.labels.label(b) ?? localName(b), 'en'),
   );
   const downloads = Object.entries(EXTENSION_OF)
     .filter(([type]) => type !== 'text/html')
-    .map(([type, ext]) => html`<li><a href="${data.path}${ext}" type="${type}">${ext.slice(1)}</a></li>`);
+    .map(
+      ([type, ext]) =>
+        html`<li><a href="${data.path}${ext}" type="${type}">${ext.slice(1)}</a></li>`,
+    );
   const body = html`<article class="resource" vocab="">
 <h1>${title}</h1>
 <p class="iri"><code>${d.iri}</code></p>
@@ -129,13 +149,16 @@ ${data.highlights.map((h) => highlightView(h.highlight, h.rows, ctx))}
 <table>
 <thead><tr><th scope="col">Property</th><th scope="col">Value</th><th scope="col">Source</th></tr></thead>
 <tbody>${predicates.map((p) =>
-    byPredicate.get(p)!.map(
-      (s, i) => html`<tr>${i === 0 ? html`<th scope="row" rowspan="${byPredicate.get(p)!.length}">${iriLink(p, ctx)}</th>` : ''}<td>${termView(s.object, ctx)}${
-        s.nested !== undefined && s.nested.length > 0
-          ? html`<dl class="nested">${s.nested.map((n) => html`<dt>${iriLink(n.predicate, ctx)}</dt><dd>${termView(n.object, ctx)}</dd>`)}</dl>`
-          : ''
-      }</td><td><a href="#source-${note(s.graph)}">[${note(s.graph)}]</a></td></tr>`,
-    ),
+    byPredicate
+      .get(p)!
+      .map(
+        (s, i) =>
+          html`<tr>${i === 0 ? html`<th scope="row" rowspan="${byPredicate.get(p)!.length}">${iriLink(p, ctx)}</th>` : ''}<td>${termView(s.object, ctx)}${
+            s.nested !== undefined && s.nested.length > 0
+              ? html`<dl class="nested">${s.nested.map((n) => html`<dt>${iriLink(n.predicate, ctx)}</dt><dd>${termView(n.object, ctx)}</dd>`)}</dl>`
+              : ''
+          }</td><td><a href="#source-${note(s.graph)}">[${note(s.graph)}]</a></td></tr>`,
+      ),
   )}</tbody>
 </table>
 </section>
@@ -143,16 +166,20 @@ ${data.highlights.map((h) => highlightView(h.highlight, h.rows, ctx))}
 <h2>What links here</h2>
 ${d.incoming.length === 0 ? html`<p>Nothing in the graph links to this resource.</p>` : ''}
 ${d.incoming.map(
-    (g) => html`<details open><summary>${iriLink(g.predicate, ctx)} <span class="count">(${g.count})</span></summary>
+  (
+    g,
+  ) => html`<details open><summary>${iriLink(g.predicate, ctx)} <span class="count">(${g.count})</span></summary>
 <ul>${g.subjects.map((s) => html`<li>${iriLink(s, ctx)}</li>`)}</ul>${g.count > g.subjects.length ? html`<p>…and ${g.count - g.subjects.length} more.</p>` : ''}</details>`,
-  )}
+)}
 </section>
 <section class="sources">
 <h2>Sources</h2>
 <ol>${graphs.map((g) => {
     const sources = d.graphSources.get(g) ?? [];
     return html`<li id="source-${note(g)}">Graph ${iriLink(g, ctx)}${
-      sources.length > 0 ? html`, derived from ${sources.map((s, i) => html`${i > 0 ? ', ' : ''}${iriLink(s, ctx)}`)}` : ''
+      sources.length > 0
+        ? html`, derived from ${sources.map((s, i) => html`${i > 0 ? ', ' : ''}${iriLink(s, ctx)}`)}`
+        : ''
     }</li>`;
   })}</ol>
 </section>
@@ -185,11 +212,18 @@ export function notFoundPage(what: string, iri?: string): string {
 
 /** An error page for other statuses. */
 export function errorPage(status: number, message: string): string {
-  return layout({ title: `Error ${status}`, body: html`<h1>Error ${status}</h1><p>${message}</p>` });
+  return layout({
+    title: `Error ${status}`,
+    body: html`<h1>Error ${status}</h1><p>${message}</p>`,
+  });
 }
 
 /** The home page: what the dataset is, and live counts per class. */
-export function homePage(ctx: ViewContext, classes: ReadonlyArray<{ iri: string; count: number }>, tripleCount: number): string {
+export function homePage(
+  ctx: ViewContext,
+  classes: ReadonlyArray<{ iri: string; count: number }>,
+  tripleCount: number,
+): string {
   return layout({
     title: 'Home',
     body: html`<h1>Cyber Diplomacy Graph</h1>
@@ -204,7 +238,11 @@ Every fact names its source.</p>
 }
 
 /** A class page: its instances, labelled. */
-export function classPage(ctx: ViewContext, classIri: string, instances: ReadonlyArray<{ iri: string; label: string }>): string {
+export function classPage(
+  ctx: ViewContext,
+  classIri: string,
+  instances: ReadonlyArray<{ iri: string; label: string }>,
+): string {
   const title = ctx.labels.label(classIri) ?? localName(classIri);
   return layout({
     title,
@@ -215,20 +253,28 @@ export function classPage(ctx: ViewContext, classIri: string, instances: Readonl
 }
 
 /** Search results, for use without JavaScript. */
-export function searchPage(ctx: ViewContext, query: string, results: ReadonlyArray<{ iri: string; label: string; matched: string; types: readonly string[] }>): string {
+export function searchPage(
+  ctx: ViewContext,
+  query: string,
+  results: ReadonlyArray<{ iri: string; label: string; matched: string; types: readonly string[] }>,
+): string {
   return layout({
     title: `Search: ${query}`,
     searchQuery: query,
     body: html`<h1>Search results for “${query}”</h1>
 ${results.length === 0 ? html`<p>No entity has a name starting with that.</p>` : ''}
 <ol class="results">${results.map(
-      (r) => html`<li>${iriLink(r.iri, ctx)}${r.matched !== r.label ? html` <span class="matched">(${r.matched})</span>` : ''} <span class="types">${r.types.map((t) => ctx.labels.label(t) ?? localName(t)).join(', ')}</span></li>`,
+      (r) =>
+        html`<li>${iriLink(r.iri, ctx)}${r.matched !== r.label ? html` <span class="matched">(${r.matched})</span>` : ''} <span class="types">${r.types.map((t) => ctx.labels.label(t) ?? localName(t)).join(', ')}</span></li>`,
     )}</ol>`,
   });
 }
 
 /** The query UI: YASGUI (served locally), the example queries one click away, sharing tools. */
-export function queryUiPage(examples: ReadonlyArray<{ id: string; title: string; description: string; query: string }>, query: string | undefined): string {
+export function queryUiPage(
+  examples: ReadonlyArray<{ id: string; title: string; description: string; query: string }>,
+  query: string | undefined,
+): string {
   return layout({
     title: 'SPARQL query',
     styles: ['/assets/yasgui/yasgui.min.css'],
@@ -241,7 +287,8 @@ Machines: the same URL speaks the SPARQL 1.1 Protocol (<a href="/sparql" type="t
 <section class="examples" aria-labelledby="examples-heading">
 <h2 id="examples-heading">Examples</h2>
 <ul>${examples.map(
-      (e) => html`<li><a class="example" data-id="${e.id}" href="/sparql?query=${encodeURIComponent(e.query)}">${e.title}</a><br><span class="muted">${e.description}</span></li>`,
+      (e) =>
+        html`<li><a class="example" data-id="${e.id}" href="/sparql?query=${encodeURIComponent(e.query)}">${e.title}</a><br><span class="muted">${e.description}</span></li>`,
     )}</ul>
 </section>
 <section class="editor">
@@ -258,11 +305,44 @@ Machines: the same URL speaks the SPARQL 1.1 Protocol (<a href="/sparql" type="t
 }
 
 /** The dumps index. */
-export function dumpsPage(dumps: ReadonlyArray<{ name: string; mediaType: string; description: string }>): string {
+export function dumpsPage(
+  dumps: ReadonlyArray<{ name: string; mediaType: string; description: string }>,
+): string {
   return layout({
     title: 'Dumps',
     body: html`<h1>Dumps of the whole graph</h1>
 <p>Gzipped, built from the data this server loaded. The SPARQL endpoint and these dumps always agree.</p>
 <ul>${dumps.map((d) => html`<li><a href="/dumps/${d.name}" type="${d.mediaType}">${d.name}</a>: ${d.description}</li>`)}</ul>`,
+  });
+}
+
+/** A named graph's page. */
+export function graphPage(
+  g: {
+    iri: string;
+    triples: number;
+    subjects: readonly string[];
+    sources: readonly string[];
+    query: string;
+  },
+  path: string,
+  ctx: ViewContext,
+): string {
+  const title = `Graph ${localName(g.iri)}`;
+  const sources =
+    g.sources.length > 0
+      ? html`, derived from ${g.sources.map((s, i) => html`${i > 0 ? ', ' : ''}${iriLink(s, ctx)}`)}`
+      : '';
+  const downloads = ['.ttl', '.nt', '.jsonld', '.rdf', '.trig'].map(
+    (ext) => html`<a href="${path}${ext}">${ext.slice(1)}</a> `,
+  );
+  return layout({
+    title,
+    body: html`<h1>${title}</h1>
+<p class="iri"><code>${g.iri}</code></p>
+<p>A named graph of ${g.triples.toLocaleString('en')} statements${sources}.</p>
+<p><a href="/sparql?query=${encodeURIComponent(g.query)}">Query its statements</a> · download: ${downloads}</p>
+<h2>What it describes <span class="count">(${g.subjects.length}${g.subjects.length === 1000 ? '+' : ''})</span></h2>
+<ul class="instances">${g.subjects.map((s) => html`<li>${iriLink(s, ctx)}</li>`)}</ul>`,
   });
 }

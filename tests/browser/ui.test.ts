@@ -97,7 +97,7 @@ describe.skipIf(!available)('the site in Chromium', () => {
     await page.goto(`${server.url}/sparql`);
     await page.locator('.CodeMirror').waitFor();
     await page.evaluate(() => {
-      const w = window as unknown as {
+      const w = globalThis as unknown as {
         yasgui: { getTab(): { getYasqe(): { setValue(v: string): void } } };
       };
       w.yasgui

@@ -83,6 +83,22 @@ describe('dereferencing /id/*', () => {
   });
 });
 
+describe('named graphs', () => {
+  it('dereference to their size, source and contents', async () => {
+    const page = await request(server.url).get('/graph/source/test').set('Accept', 'text/html').expect(200);
+    expect(page.text).toContain('Test source');
+    expect(page.text).toContain('href="/id/test/alpha"');
+    const fileGraph = await request(server.url).get('/graph/web/things').set('Accept', 'text/html').expect(200);
+    expect(fileGraph.text).toMatch(/A named graph of \d+ statements/);
+    const nt = await request(server.url).get('/graph/source/test.nt').expect(200);
+    expect(nt.text).toContain(`<${BASE}id/test/gamma>`);
+    const trig = await request(server.url).get('/graph/source/test.trig').expect(200);
+    expect(trig.headers['content-type']).toMatch(/^application\/trig/);
+    expect(trig.text).toContain(`<${BASE}graph/source/test> {`);
+    await request(server.url).get('/graph/none').set('Accept', 'text/html').expect(404);
+  });
+});
+
 describe('resource pages', () => {
   it('shows label, type, description, grouped properties, sources, the query and downloads', async () => {
     const res = await request(server.url).get('/id/test/alpha.html').expect(200);

@@ -19,8 +19,20 @@ async function terms(kind) {
   return termCache[kind];
 }
 // Completion from this dataset, never from outside services (the machine may be offline).
-Yasqe.forkAutocompleter('class', { name: 'cdg-class', get: () => terms('class'), bulk: true, autoShow: true, persistenceId: null });
-Yasqe.forkAutocompleter('property', { name: 'cdg-property', get: () => terms('property'), bulk: true, autoShow: true, persistenceId: null });
+Yasqe.forkAutocompleter('class', {
+  name: 'cdg-class',
+  get: () => terms('class'),
+  bulk: true,
+  autoShow: true,
+  persistenceId: null,
+});
+Yasqe.forkAutocompleter('property', {
+  name: 'cdg-property',
+  get: () => terms('property'),
+  bulk: true,
+  autoShow: true,
+  persistenceId: null,
+});
 
 const yasgui = new Yasgui(container, {
   requestConfig: { endpoint, method: 'POST' },
@@ -55,7 +67,10 @@ const labelCache = new Map();
 async function labelLinks(root) {
   const anchors = [...root.querySelectorAll('a[href^="http"]:not([data-cdg])')];
   if (anchors.length === 0) return;
-  const wanted = [...new Set(anchors.map((a) => a.href).filter((h) => !labelCache.has(h)))].slice(0, 400);
+  const wanted = [...new Set(anchors.map((a) => a.href).filter((h) => !labelCache.has(h)))].slice(
+    0,
+    400,
+  );
   if (wanted.length > 0) {
     const params = new URLSearchParams();
     for (const iri of wanted) params.append('iri', iri);
