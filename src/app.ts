@@ -145,9 +145,14 @@ export function createApp(deps: AppDeps): Express {
     if (isHttpError(error)) res.set(error.headers);
     // People get pages; the endpoint and the APIs get plain text, as SPARQL clients expect.
     const wantsHtml =
-      !req.path.startsWith('/sparql') && !req.path.startsWith('/api/') && req.accepts(['text/plain', 'text/html']) === 'text/html';
+      !req.path.startsWith('/sparql') &&
+      !req.path.startsWith('/api/') &&
+      req.accepts(['text/plain', 'text/html']) === 'text/html';
     if (wantsHtml) {
-      res.status(status).type('text/html; charset=utf-8').send(status === 404 ? notFoundPage(message) : errorPage(status, message));
+      res
+        .status(status)
+        .type('text/html; charset=utf-8')
+        .send(status === 404 ? notFoundPage(message) : errorPage(status, message));
       return;
     }
     res.status(status).type('text/plain; charset=utf-8').send(`${message}\n`);

@@ -172,6 +172,7 @@ export function resolveConfig(...layers: ConfigInput[]): Config {
     workers: toInt('workers', raw.workers, 1, 64),
     serviceAllowlist: Object.freeze(serviceAllowlist),
     logLevel: logLevel as LogLevel,
-    stateDir: typeof raw.stateDir === 'string' && raw.stateDir !== '' ? path.resolve(raw.stateDir) : '',
+    stateDir:
+      typeof raw.stateDir === 'string' && raw.stateDir !== '' ? path.resolve(raw.stateDir) : '',
   });
 }

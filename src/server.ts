@@ -48,7 +48,13 @@ export async function loadServableDataset(
         ? await sourcesAsWritten(sources)
         : loaded.store.dump({ format: 'application/n-quads' });
     const labels = LabelIndex.fromStore(loaded.store);
-    return { nquads, graphs: loaded.graphs, version: loaded.version, quadCount: loaded.quadCount, labels };
+    return {
+      nquads,
+      graphs: loaded.graphs,
+      version: loaded.version,
+      quadCount: loaded.quadCount,
+      labels,
+    };
   } finally {
     freeStore(loaded.store);
   }

@@ -230,7 +230,12 @@ export async function createComunicaExecutor(
           return await plan();
         } catch (error) {
           const serialized = serializeError(error);
-          if (/fetch failed|ECONNREFUSED|ENOTFOUND|ETIMEDOUT|refused: it is not on the allowlist/iu.test(serialized.message)) throw error;
+          if (
+            /fetch failed|ECONNREFUSED|ENOTFOUND|ETIMEDOUT|refused: it is not on the allowlist/iu.test(
+              serialized.message,
+            )
+          )
+            throw error;
           throw new QuerySyntaxError(serialized.message, serialized.line, serialized.column);
         }
       };

@@ -13,7 +13,10 @@ declare module 'rdf-ext' {
 
 declare module 'shacl-engine' {
   export class Validator {
-    public constructor(shapes: unknown, options: { factory: unknown; debug?: boolean; details?: boolean });
+    public constructor(
+      shapes: unknown,
+      options: { factory: unknown; debug?: boolean; details?: boolean },
+    );
     public validate(data: { dataset: unknown; terms?: unknown[] }): Promise<unknown>;
   }
 }

@@ -85,10 +85,16 @@ describe('dereferencing /id/*', () => {
 
 describe('named graphs', () => {
   it('dereference to their size, source and contents', async () => {
-    const page = await request(server.url).get('/graph/source/test').set('Accept', 'text/html').expect(200);
+    const page = await request(server.url)
+      .get('/graph/source/test')
+      .set('Accept', 'text/html')
+      .expect(200);
     expect(page.text).toContain('Test source');
     expect(page.text).toContain('href="/id/test/alpha"');
-    const fileGraph = await request(server.url).get('/graph/web/things').set('Accept', 'text/html').expect(200);
+    const fileGraph = await request(server.url)
+      .get('/graph/web/things')
+      .set('Accept', 'text/html')
+      .expect(200);
     expect(fileGraph.text).toMatch(/A named graph of \d+ statements/);
     const nt = await request(server.url).get('/graph/source/test.nt').expect(200);
     expect(nt.text).toContain(`<${BASE}id/test/gamma>`);

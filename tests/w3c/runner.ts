@@ -315,7 +315,9 @@ export async function runEngine(
     logLevel: 'silent',
   });
   const dataset =
-    engine === 'comunica' ? { ...prepared.dataset, nquads: prepared.nquadsAsWritten } : prepared.dataset;
+    engine === 'comunica'
+      ? { ...prepared.dataset, nquads: prepared.nquadsAsWritten }
+      : prepared.dataset;
   const server = await startServer(config, createLogger('silent'), dataset);
   const outcomes: Outcome[] = new Array<Outcome>(prepared.tests.length);
   try {
