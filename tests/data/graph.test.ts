@@ -81,6 +81,23 @@ describe('the curated graph', () => {
     expect(undeclaredTerms).toEqual([]);
   });
 
+  it('gives every ontology term a label, a definition and rdfs:isDefinedBy', () => {
+    const incomplete = select(`SELECT ?term WHERE {
+      ?term rdfs:isDefinedBy <${BASE}ontology> .
+      FILTER(NOT EXISTS { ?term rdfs:label ?l FILTER(LANG(?l) = "en") }
+          || NOT EXISTS { ?term skos:definition|rdfs:comment ?d }) }`);
+    expect(incomplete).toEqual([]);
+    const terms = count(`SELECT (COUNT(DISTINCT ?t) AS ?n) WHERE { ?t rdfs:isDefinedBy <${BASE}ontology> }`);
+    expect(terms).toBeGreaterThan(60);
+  });
+
+  it('has a SHACL shape for every class of the ontology', () => {
+    const unshaped = select(`PREFIX sh: <http://www.w3.org/ns/shacl#>
+      SELECT ?class WHERE { ?class a owl:Class ; rdfs:isDefinedBy <${BASE}ontology>
+        FILTER NOT EXISTS { ?shape sh:targetClass ?class } }`);
+    expect(unshaped).toEqual([]);
+  });
+
   it('writes external identifiers in their registries\' forms', () => {
     const bad = select(`SELECT ?e ?id WHERE {
       { ?e cdo:wikidataId ?id FILTER(!REGEX(STR(?id), "^Q[1-9][0-9]*$")) }
