@@ -15,6 +15,9 @@ import type { SavedQuery } from './reports/savedQueries.js';
 import { DumpStore } from './web/dumps.js';
 import { standardPrefixes } from './web/rdfOut.js';
 import { createWebRouter } from './web/router.js';
+import { createReconcileRouter } from './linker/reconcileRouter.js';
+import { Gazetteer } from './linker/gazetteer.js';
+import { createLinkerRouter } from './linker/router.js';
 import { ShortLinks } from './web/shortLinks.js';
 import { errorPage, notFoundPage } from './web/views.js';
 import helmet from 'helmet';
@@ -26,6 +29,8 @@ export interface AppDeps {
   readonly graphs: readonly GraphInfo[];
   readonly version: string;
   readonly labels: LabelIndex;
+  /** The linker's gazetteer. */
+  readonly gazetteer?: Gazetteer;
   /** Saved queries (examples, reports). */
   readonly queries?: readonly SavedQuery[];
   /** The dataset as N-Quads, for the dumps. */
@@ -98,6 +103,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', engine: deps.engine.name, version: deps.version });
   });
+  app.use(createLinkerRouter({ config, gazetteer: deps.gazetteer ?? new Gazetteer() }));
   // Pages first: a browser asking for /sparql gets the query UI; machines fall through to the protocol.
   app.use(
     createWebRouter({
@@ -111,6 +117,10 @@ export function createApp(deps: AppDeps): Express {
       version: deps.version,
       graphCount: deps.graphs.length,
     }),
+  );
+  app.use(
+    '/reconcile',
+    createReconcileRouter({ engine: deps.engine, labels: deps.labels, config }),
   );
   app.use(
     '/sparql',

@@ -10,6 +10,7 @@ import { loadDataset, sourcesAsWritten, type GraphInfo, type LoadProgress } from
 import type { Logger } from './log.js';
 import { WorkerPool } from './sparql/workerPool.js';
 import { LabelIndex } from './web/labels.js';
+import { Gazetteer } from './linker/gazetteer.js';
 import { loadSavedQueries } from './reports/savedQueries.js';
 import { freeStore } from './graph/oxigraphUtil.js';
 
@@ -29,6 +30,8 @@ export interface ServableDataset {
   readonly quadCount: number;
   /** Labels, types and counts for pages and autocomplete (empty when not built). */
   readonly labels?: LabelIndex;
+  /** Names for the linker (empty when not built). */
+  readonly gazetteer?: Gazetteer;
 }
 
 /**
@@ -48,12 +51,14 @@ export async function loadServableDataset(
         ? await sourcesAsWritten(sources)
         : loaded.store.dump({ format: 'application/n-quads' });
     const labels = LabelIndex.fromStore(loaded.store);
+    const gazetteer = Gazetteer.fromStore(loaded.store, config.baseIri);
     return {
       nquads,
       graphs: loaded.graphs,
       version: loaded.version,
       quadCount: loaded.quadCount,
       labels,
+      gazetteer,
     };
   } finally {
     freeStore(loaded.store);
@@ -97,6 +102,7 @@ export async function startServer(
     graphs: data.graphs,
     version: data.version,
     labels: data.labels ?? new LabelIndex(),
+    gazetteer: data.gazetteer ?? new Gazetteer(),
     queries: await loadSavedQueries(config.queriesDir),
     nquads: () => data.nquads,
   });

@@ -4,12 +4,27 @@
  * Settings come from defaults < environment < flags.
  */
 import { Command, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Writer } from 'n3';
+import {
+  annotationQuads,
+  annotationsTurtle,
+  CONTEXT_CHARS,
+  highlightHtml,
+  textHash,
+} from '../linker/annotations.js';
+import { Gazetteer } from '../linker/gazetteer.js';
+import { extractText } from '../linker/inputs.js';
+import { linkText } from '../linker/linkText.js';
+import { linkResult } from '../linker/router.js';
+import { convertNTriples } from '../sparql/executor.js';
 import {
   configFromEnv,
   DEFAULTS,
   ENGINES,
   LOG_LEVELS,
+  PROJECT_ROOT,
   resolveConfig,
   type ConfigInput,
 } from '../config.js';
@@ -230,5 +245,100 @@ commonOptions(
     fail(error);
   }
 });
+
+commonOptions(
+  program
+    .command('link')
+    .description('link a text (file, URL or - for stdin; plain text, HTML or PDF) to the graph')
+    .argument('<input>', 'a file, an http(s) URL, or - for standard input')
+    .addOption(
+      new Option('--format <format>', 'output')
+        .choices(['json', 'ttl', 'jsonld', 'nt', 'html'])
+        .default('json'),
+    )
+    .option('--year <year>', 'the year the text was written (resolves "the GGE" and the like)')
+    .option('--title <title>', 'a title for the document')
+    .option('--min-confidence <n>', 'drop mentions below this confidence', '0.5')
+    .option(
+      '--add',
+      'store the annotations in data/annotations/ (its own named graph on the next start)',
+    ),
+).action(
+  async (
+    input: string,
+    flags: CommonFlags & {
+      format: string;
+      year?: string;
+      title?: string;
+      minConfidence: string;
+      add?: boolean;
+    },
+  ) => {
+    try {
+      const config = resolveConfig(configFromEnv(process.env), flagsToConfig(flags));
+      let bytes: Uint8Array;
+      let hint = input;
+      let url: string | undefined;
+      if (/^https?:\/\//u.test(input)) {
+        url = input;
+        const res = await fetch(input, { signal: AbortSignal.timeout(30_000), redirect: 'follow' });
+        if (!res.ok) throw new ConfigError(`${input} answered ${res.status} ${res.statusText}.`);
+        hint = res.headers.get('content-type') ?? input;
+        bytes = new Uint8Array(await res.arrayBuffer());
+      } else {
+        bytes = readFileSync(input === '-' ? 0 : input);
+      }
+      const extracted = await extractText(bytes, hint);
+      const year = flags.year === undefined ? undefined : Number(flags.year);
+      if (year !== undefined && !Number.isInteger(year))
+        throw new ConfigError('--year must be a year, e.g. 2021.');
+      const loaded = await loadDataset(await findDataSources(config.dataPaths, config.baseIri));
+      const gazetteer = Gazetteer.fromStore(loaded.store, config.baseIri);
+      freeStore(loaded.store);
+      const mentions = linkText(extracted.text, gazetteer, {
+        ...(year === undefined ? {} : { documentYear: year }),
+        minConfidence: Number(flags.minConfidence),
+      });
+      const title = flags.title ?? extracted.title;
+      const doc = {
+        text: extracted.text,
+        ...(url === undefined ? {} : { url }),
+        ...(title === undefined ? {} : { title }),
+      };
+      const quads = annotationQuads(doc, mentions, config.baseIri);
+      if (flags.add === true) {
+        const dir = path.join(PROJECT_ROOT, 'data', 'annotations');
+        mkdirSync(dir, { recursive: true });
+        const file = path.join(dir, `text-${textHash(extracted.text).slice(0, 16)}.ttl`);
+        const header = `# Annotations by \`cdg link\` of ${url ?? (input === '-' ? 'standard input' : path.basename(input))}: ${mentions.length} mentions.\n# Only short quotes of the text are kept (TextQuoteSelector prefix/suffix of ${CONTEXT_CHARS} characters).\n`;
+        writeFileSync(file, header + (await annotationsTurtle(quads, config.baseIri)));
+        process.stderr.write(
+          `Stored ${mentions.length} annotations in ${path.relative(process.cwd(), file)}; restart the server to see them.\n`,
+        );
+      }
+      let out: string;
+      if (flags.format === 'json')
+        out = JSON.stringify(
+          linkResult(extracted.text, mentions, config.baseIri, {
+            ...(url === undefined ? {} : { url }),
+            ...(title === undefined ? {} : { title }),
+          }),
+          null,
+          2,
+        );
+      else if (flags.format === 'ttl') out = await annotationsTurtle(quads, config.baseIri);
+      else if (flags.format === 'html')
+        out = highlightHtml(extracted.text, mentions, config.baseIri).value;
+      else
+        out = convertNTriples(
+          new Writer({ format: 'N-Triples' }).quadsToString(quads),
+          flags.format === 'nt' ? 'application/n-triples' : 'application/ld+json',
+        );
+      process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
+    } catch (error) {
+      fail(error);
+    }
+  },
+);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,237 @@
+/**
+ * The gazetteer: every name the graph gives an entity of a linkable kind — labels, alternative
+ * labels, notations, UN symbols, demonyms, and the short names of process classes ("GGE") — built
+ * from the graph at start-up. Adding a label to the data teaches the linker; no code changes.
+ */
+import oxigraph from 'oxigraph';
+import { isAcronym, tokenize } from './tokenize.js';
+
+const RDF_TYPE = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type';
+const RDFS = 'http://www.w3.org/2000/01/rdf-schema#';
+const SKOS = 'http://www.w3.org/2004/02/skos/core#';
+const DCT = 'http://purl.org/dc/terms/';
+
+/** The kinds of entity the linker links, by their class's local name. */
+export const KIND_OF_CLASS: Readonly<Record<string, string>> = Object.freeze({
+  Norm: 'norm',
+  State: 'state',
+  Document: 'document',
+  Report: 'document',
+  Resolution: 'document',
+  Process: 'process',
+  GroupOfGovernmentalExperts: 'process',
+  OpenEndedWorkingGroup: 'process',
+  PermanentMechanism: 'process',
+  Sector: 'sector',
+  Incident: 'incident',
+  Initiative: 'initiative',
+  Organization: 'organization',
+  ThreatActor: 'actor',
+});
+
+/** Where a name comes from; decides its base confidence. */
+export type NameSource = 'label' | 'alt' | 'notation' | 'symbol' | 'demonym' | 'class';
+
+export const BASE_CONFIDENCE: Readonly<Record<NameSource, number>> = Object.freeze({
+  symbol: 0.98,
+  label: 0.95,
+  notation: 0.9,
+  alt: 0.88,
+  class: 0.8,
+  demonym: 0.6,
+});
+
+export interface GazetteerEntity {
+  readonly iri: string;
+  readonly kind: string;
+  readonly label: string;
+  /** Years the entity spans (processes, documents, incidents), for disambiguation by context. */
+  readonly years: readonly number[];
+  /** For a process: its final report, so "the 2015 GGE report" can reach the document. */
+  readonly finalReport?: string;
+  /** For a victim or a threat actor: the incidents it was the victim of, or took part in. */
+  readonly incidents?: readonly string[];
+}
+
+export interface GazetteerName {
+  readonly entity: number;
+  readonly source: NameSource;
+  /** The name as written in the graph. */
+  readonly text: string;
+  /** Token keys of the name. */
+  readonly keys: readonly string[];
+  /** Tokens of the name as written. */
+  readonly raws: readonly string[];
+  /** Per token: must the text match its case exactly (acronyms), or start upper-case (capitalised one-word names)? */
+  readonly caseRule: readonly ('exact' | 'capital' | 'any')[];
+  readonly lang: string;
+}
+
+interface TrieNode {
+  next: Map<string, TrieNode>;
+  names: number[];
+}
+
+export class Gazetteer {
+  public readonly entities: GazetteerEntity[] = [];
+  public readonly names: GazetteerName[] = [];
+  public readonly root: TrieNode = { next: new Map(), names: [] };
+  /** Norm keywords from names like "supply chain norm" / "the norm on CERTs": key tokens → norm entity. */
+  public readonly normKeywords: Array<{ keys: string[]; entity: number }> = [];
+
+  /**
+   * Builds the gazetteer from the loaded graph (union of all graphs).
+   * @param store - the dataset
+   * @param baseIri - the configured base
+   */
+  public static fromStore(store: oxigraph.Store, baseIri: string): Gazetteer {
+    const g = new Gazetteer();
+    const cdo = `${baseIri}ontology#`;
+    const kindOf = (cls: string): string | undefined =>
+      cls.startsWith(cdo) ? KIND_OF_CLASS[cls.slice(cdo.length)] : undefined;
+    const index = new Map<string, number>();
+    const literals = (s: oxigraph.Term | null, p: string): oxigraph.Literal[] =>
+      store
+        .match(s as oxigraph.NamedNode, oxigraph.namedNode(p), null, null)
+        .map((q) => q.object)
+        .filter((o): o is oxigraph.Literal => o.termType === 'Literal');
+    const years = (iri: oxigraph.NamedNode): number[] => {
+      const out = new Set<number>();
+      for (const p of [
+        `${cdo}startDate`,
+        `${cdo}endDate`,
+        `${DCT}issued`,
+        `${DCT}date`,
+        `${cdo}date`,
+      ]) {
+        for (const l of literals(iri, p)) {
+          const y = /^(\d{4})/u.exec(l.value);
+          if (y?.[1] !== undefined) out.add(Number(y[1]));
+        }
+      }
+      return [...out].sort();
+    };
+    for (const q of store.match(null, oxigraph.namedNode(RDF_TYPE), null, null)) {
+      if (q.subject.termType !== 'NamedNode' || q.object.termType !== 'NamedNode') continue;
+      const kind = kindOf(q.object.value);
+      if (kind === undefined || index.has(q.subject.value)) continue;
+      const subject = q.subject;
+      const label =
+        literals(subject, `${SKOS}prefLabel`).find((l) => l.language === 'en')?.value ??
+        literals(subject, `${RDFS}label`).find((l) => l.language === 'en' || l.language === '')
+          ?.value ??
+        subject.value;
+      const finalReport = store.match(
+        subject,
+        oxigraph.namedNode(`${cdo}finalReport`),
+        null,
+        null,
+      )[0]?.object.value;
+      index.set(subject.value, g.entities.length);
+      g.entities.push({
+        iri: subject.value,
+        kind,
+        label,
+        years: years(subject),
+        ...(finalReport === undefined ? {} : { finalReport }),
+      });
+    }
+    // Victims and actors know their incidents: "the SolarWinds hack", "the Nobelium attack".
+    for (const p of [`${cdo}victim`, `${cdo}involvedActor`]) {
+      for (const q of store.match(null, oxigraph.namedNode(p), null, null)) {
+        const who = index.get(q.object.value);
+        if (who === undefined || !index.has(q.subject.value)) continue;
+        const e = g.entities[who] as { incidents?: string[] };
+        e.incidents = [...new Set([...(e.incidents ?? []), q.subject.value])];
+      }
+    }
+    // Entities the data says are the same (owl:sameAs) share one entry: the names of the subject go
+    // to the object, so "Microsoft" is one organisation, not two competing ones.
+    for (const q of store.match(
+      null,
+      oxigraph.namedNode('http://www.w3.org/2002/07/owl#sameAs'),
+      null,
+      null,
+    )) {
+      const target = index.get(q.object.value);
+      if (target !== undefined && index.has(q.subject.value)) index.set(q.subject.value, target);
+    }
+    const nameSources: Array<[string, NameSource]> = [
+      [`${SKOS}prefLabel`, 'label'],
+      [`${RDFS}label`, 'label'],
+      [`${DCT}title`, 'label'],
+      [`${SKOS}altLabel`, 'alt'],
+      [`${SKOS}notation`, 'notation'],
+      [`${cdo}symbol`, 'symbol'],
+      [`${cdo}demonym`, 'demonym'],
+    ];
+    for (const [predicate, source] of nameSources) {
+      for (const q of store.match(null, oxigraph.namedNode(predicate), null, null)) {
+        const e = index.get(q.subject.value);
+        if (e === undefined || q.object.termType !== 'Literal') continue;
+        // A state's three-letter notation ("FRA") is a code, not a name people write in prose.
+        if (source === 'notation' && g.entities[e]!.kind === 'state') continue;
+        g.addName(e, source, q.object.value, q.object.language);
+      }
+    }
+    // Short names of process classes ("GGE", "OEWG") name every instance: context decides which.
+    for (const [entityIndex, entity] of g.entities.entries()) {
+      if (entity.kind !== 'process') continue;
+      for (const t of store.match(
+        oxigraph.namedNode(entity.iri),
+        oxigraph.namedNode(RDF_TYPE),
+        null,
+        null,
+      )) {
+        for (const p of [`${RDFS}label`, `${SKOS}altLabel`]) {
+          for (const l of literals(t.object, p))
+            g.addName(entityIndex, 'class', l.value, l.language);
+        }
+      }
+    }
+    return g;
+  }
+
+  private addName(entity: number, source: NameSource, text: string, lang: string): void {
+    let tokens = tokenize(text);
+    // A leading article is not part of the name as texts write it ("the norm on CERTs" → "norm on CERTs").
+    if (tokens.length > 1 && /^(?:the|le|la|les|l)$/u.test(tokens[0]!.key))
+      tokens = tokens.slice(1);
+    if (tokens.length === 0 || tokens.length > 24) return;
+    // Acronyms match in case; a capitalised word of a proper name must be capitalised in the text too
+    // ("The Dialogue" is an organisation, "the dialogue" is not). Sectors and norms are named in
+    // ordinary words, so their names match in any case.
+    const kind = this.entities[entity]!.kind;
+    const proper = kind !== 'sector' && kind !== 'norm';
+    const caseRule = tokens.map((t) =>
+      isAcronym(t.raw)
+        ? 'exact'
+        : (proper || tokens.length === 1) && /^\p{Lu}/u.test(t.raw)
+          ? 'capital'
+          : 'any',
+    );
+    const keys = tokens.map((t) => t.key);
+    // One-letter or purely numeric names link nothing on their own.
+    if (keys.length === 1 && (keys[0]!.length < 2 || /^\d+$/u.test(keys[0]!))) return;
+    const id = this.names.length;
+    this.names.push({ entity, source, text, keys, raws: tokens.map((t) => t.raw), caseRule, lang });
+    let node = this.root;
+    for (const k of keys) {
+      let child = node.next.get(k);
+      if (child === undefined) {
+        child = { next: new Map(), names: [] };
+        node.next.set(k, child);
+      }
+      node = child;
+    }
+    node.names.push(id);
+    if (this.entities[entity]!.kind === 'norm' && source === 'alt') {
+      const m =
+        /^(?:the\s+)?norms?\s+(?:on|against|of|for)\s+(.+)$/iu.exec(text) ??
+        /^(.+?)\s+norm$/iu.exec(text);
+      const kw = m?.[1];
+      if (kw !== undefined)
+        this.normKeywords.push({ keys: tokenize(kw).map((t) => t.key), entity });
+    }
+  }
+}

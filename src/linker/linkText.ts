@@ -1,0 +1,361 @@
+/**
+ * Linking a text to the graph: every mention of a norm, state, document, process, sector, incident,
+ * initiative, organisation or threat actor, with character offsets, the entity, a confidence and the
+ * rule that produced it. Pure and synchronous: the gazetteer in, mentions out.
+ */
+import type { Gazetteer, GazetteerName } from './gazetteer.js';
+import { BASE_CONFIDENCE } from './gazetteer.js';
+import { tokenize, type Token } from './tokenize.js';
+
+export interface Mention {
+  /** Offset of the first character (UTF-16 index). */
+  readonly start: number;
+  /** Offset just past the last character. */
+  readonly end: number;
+  /** The exact surface text: `text.slice(start, end)`. */
+  readonly text: string;
+  readonly iri: string;
+  readonly kind: string;
+  /** The entity's label, for display. */
+  readonly label: string;
+  /** 0–1. */
+  readonly confidence: number;
+  /** Which rule linked it, e.g. `name:alt "the norm on CERTs"` or `context:year 2021`. */
+  readonly rule: string;
+}
+
+export interface LinkOptions {
+  /** The year the text was written, when known: resolves "the GGE" to the round of that time. */
+  readonly documentYear?: number;
+  /** Drop mentions below this confidence (default 0.5). */
+  readonly minConfidence?: number;
+}
+
+interface Candidate {
+  readonly first: number;
+  readonly last: number;
+  readonly names: readonly number[];
+  readonly plural: boolean;
+}
+
+/** Kinds in order of preference when one name names entities of several kinds. */
+const KIND_ORDER = [
+  'norm',
+  'state',
+  'document',
+  'process',
+  'initiative',
+  'incident',
+  'actor',
+  'organization',
+  'sector',
+];
+
+/** Contexts that say a name means something the graph does not hold (a US state, not the State). */
+const REJECT_CONTEXT: ReadonlyArray<{ iri: RegExp; context: RegExp }> = [
+  {
+    iri: /\/id\/state\/GEO$/u,
+    context:
+      /\b(?:Atlanta|Savannah|U\.?S\.? state|state of Georgia|Georgia Tech|Governor|Peach State|county)\b/iu,
+  },
+];
+
+/**
+ * Names of things the graph does not hold that contain names it does: the longer name wins, so
+ * "United Nations Charter" links nothing (not even "United Nations").
+ */
+const BLOCKING_NAMES =
+  /\b(?:United Nations Charter|UN Charter|Charter of the United Nations|Paris Peace Forum|Paris Agreement|Budapest Convention)\b/gu;
+
+/** Words that may stand between "norm" and what it protects: "the norm on protecting CERTs". */
+const NORM_CONNECTORS = new Set([
+  'on',
+  'of',
+  'for',
+  'to',
+  'the',
+  'against',
+  'protect',
+  'protection',
+  'regard',
+  'concern',
+  'about',
+  'that',
+  'not',
+  'harm',
+  'damage',
+  'attack',
+  'and',
+]);
+
+/** Words that make a demonym name the State acting: "the Russian government". */
+const STATE_ACTORS = /^\s+(?:government|authorities|officials|ministry|foreign ministry|state)\b/iu;
+
+/** Nouns that turn a victim or an actor into its incident: "the SolarWinds hack". */
+const INCIDENT_NOUN =
+  /^\s+(?:cyber[- ]?)?(?:hack|attack|cyberattack|cyber-attack|breach|compromise|intrusion|incident|campaign)\b/iu;
+
+/** What may stand between two tokens of one name: spaces, hyphens, dashes, brackets, slashes, dots. */
+const GAP = /^[\s\-‐‑–—()[\]/.,'’]{0,4}$/u;
+
+function gapOk(text: string, a: Token, b: Token): boolean {
+  const gap = text.slice(a.end, b.start);
+  return GAP.test(gap) && !gap.includes('\n\n');
+}
+
+function caseOk(name: GazetteerName, tokens: readonly Token[], first: number): boolean {
+  for (let i = 0; i < name.keys.length; i++) {
+    const rule = name.caseRule[i];
+    const raw = tokens[first + i]!.raw;
+    const written = raw.replace(/\./gu, '');
+    const named = name.raws[i]!.replace(/\./gu, '');
+    // An acronym matches as written, or all in capitals ("POA" for "PoA").
+    if (rule === 'exact' && written !== named && written !== named.toUpperCase()) return false;
+    if (rule === 'capital' && !/^\p{Lu}/u.test(raw)) return false;
+  }
+  return true;
+}
+
+/** Every span of tokens that spells a name in the gazetteer (plural of the last token allowed). */
+function candidates(text: string, tokens: readonly Token[], g: Gazetteer): Candidate[] {
+  const out: Candidate[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    let node = g.root;
+    for (let j = i; j < tokens.length; j++) {
+      if (j > i && !gapOk(text, tokens[j - 1]!, tokens[j]!)) break;
+      const key = tokens[j]!.key;
+      const child = node.next.get(key);
+      if (child === undefined) break;
+      node = child;
+      if (node.names.length > 0) out.push({ first: i, last: j, names: node.names, plural: false });
+    }
+  }
+  return out;
+}
+
+/** Four-digit years in the text, with where they are. */
+function yearsIn(text: string): Array<{ year: number; at: number }> {
+  return [...text.matchAll(/\b(19[89]\d|20[0-4]\d)\b/gu)].map((m) => ({
+    year: Number(m[1]),
+    at: m.index,
+  }));
+}
+
+/**
+ * Links a text to the graph.
+ * @param text - plain text
+ * @param g - the gazetteer
+ * @param options - the document's year, a confidence floor
+ * @example linkText('The 2015 GGE report affirmed norm 13(k).', gazetteer)
+ */
+export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}): Mention[] {
+  const tokens = tokenize(text);
+  const years = yearsIn(text);
+  const found: Mention[] = [];
+
+  // Which year is this mention about? The nearest year written in the text, else the document's.
+  const contextYear = (at: number): number | undefined => {
+    let best: { year: number; d: number } | undefined;
+    for (const y of years) {
+      const d = Math.abs(y.at - at);
+      if (best === undefined || d < best.d) best = { year: y.year, d };
+    }
+    return options.documentYear ?? best?.year;
+  };
+
+  for (const c of candidates(text, tokens, g)) {
+    const start = tokens[c.first]!.start;
+    const names = c.names.map((id) => g.names[id]!).filter((n) => caseOk(n, tokens, c.first));
+    if (names.length === 0) continue;
+    // A name that ends in a bracket ("13(k)") takes the text's closing bracket too.
+    const closes = names.some((n) => n.text.endsWith(')')) && text[tokens[c.last]!.end] === ')';
+    const end = tokens[c.last]!.end + (closes ? 1 : 0);
+    // The best name per entity.
+    const perEntity = new Map<number, GazetteerName>();
+    for (const n of names) {
+      const prev = perEntity.get(n.entity);
+      if (prev === undefined || BASE_CONFIDENCE[n.source] > BASE_CONFIDENCE[prev.source])
+        perEntity.set(n.entity, n);
+    }
+    let choices = [...perEntity.entries()];
+    let rule = '';
+    if (choices.length > 1 && choices.every(([e]) => g.entities[e]!.years.length > 0)) {
+      const year = contextYear(start);
+      if (year !== undefined) {
+        const containing = choices.filter(([e]) => {
+          const ys = g.entities[e]!.years;
+          return ys[0]! <= year && year <= ys[ys.length - 1]!;
+        });
+        if (containing.length > 0) {
+          choices = containing.sort(
+            ([a], [b]) => g.entities[a]!.years[0]! - g.entities[b]!.years[0]!,
+          );
+          rule = ` context:year ${year}`;
+        }
+      }
+    }
+    // "the new OEWG": of several rounds, the latest.
+    if (choices.length > 1 && /\bnew\s+$/u.test(text.slice(Math.max(0, start - 8), start))) {
+      choices = [...choices]
+        .sort(([a], [b]) => (g.entities[b]!.years[0] ?? 0) - (g.entities[a]!.years[0] ?? 0))
+        .slice(0, 1);
+      rule = ' context:new';
+    }
+    choices.sort(
+      ([a, na], [b, nb]) =>
+        BASE_CONFIDENCE[nb.source] - BASE_CONFIDENCE[na.source] ||
+        KIND_ORDER.indexOf(g.entities[a]!.kind) - KIND_ORDER.indexOf(g.entities[b]!.kind),
+    );
+    const [entityIndex, name] = choices[0]!;
+    const entity = g.entities[entityIndex]!;
+    let confidence = BASE_CONFIDENCE[name.source];
+    if (perEntity.size > 1) confidence -= rule === '' ? 0.25 : 0.1;
+    if (c.plural) confidence -= 0.05;
+    // A one-word, lower-case name ("energy") is often just a word.
+    if (
+      name.keys.length === 1 &&
+      name.caseRule[0] === 'any' &&
+      !/^\p{Lu}/u.test(tokens[c.first]!.raw)
+    )
+      confidence -= 0.2;
+    const window = text.slice(Math.max(0, start - 24), Math.min(text.length, end + 24));
+    if (REJECT_CONTEXT.some((r) => r.iri.test(entity.iri) && r.context.test(window))) continue;
+    let mention: Mention = {
+      start,
+      end,
+      text: text.slice(start, end),
+      iri: entity.iri,
+      kind: entity.kind,
+      label: entity.label,
+      confidence: Math.max(0, Math.min(1, confidence)),
+      rule: `name:${name.source} "${name.text}"${rule}`,
+    };
+    // A demonym names the State only as the actor: "the Russian government", not "Russian hackers".
+    if (name.source === 'demonym') {
+      const actor = STATE_ACTORS.exec(text.slice(end));
+      if (actor === null) continue;
+      mention = {
+        ...mention,
+        end: end + actor[0].length,
+        text: text.slice(start, end + actor[0].length),
+        confidence: 0.8,
+      };
+    }
+    // A victim or an actor with an attack noun names the incident, when there is just one.
+    const incidents = entity.incidents ?? [];
+    const noun = incidents.length === 1 ? INCIDENT_NOUN.exec(text.slice(end)) : null;
+    const incident = noun === null ? undefined : g.entities.find((e) => e.iri === incidents[0]);
+    if (noun !== null && incident !== undefined) {
+      mention = {
+        ...mention,
+        end: end + noun[0].length,
+        text: text.slice(start, end + noun[0].length),
+        iri: incident.iri,
+        kind: incident.kind,
+        label: incident.label,
+        rule: `${mention.rule} + incident noun`,
+      };
+    }
+    // "the 2015 GGE report", "the GGE's final report": the process's report.
+    if (entity.kind === 'process' && entity.finalReport !== undefined) {
+      const after = /^(?:['’]s)?\s+(?:final\s+|consensus\s+|substantive\s+)?report\b/iu.exec(
+        text.slice(end),
+      );
+      const report = g.entities.find((e) => e.iri === entity.finalReport);
+      if (after !== null && report !== undefined) {
+        mention = {
+          ...mention,
+          end: end + after[0].length,
+          text: text.slice(start, end + after[0].length),
+          iri: report.iri,
+          kind: report.kind,
+          label: report.label,
+          rule: `${mention.rule} + report`,
+        };
+      }
+    }
+    // "UN Group of Governmental Experts", "the final GGE report": the qualifier belongs to the name.
+    const before = text.slice(Math.max(0, mention.start - 16), mention.start);
+    const qualifier = (
+      mention.kind === 'document'
+        ? /\bfinal\s+$/iu
+        : mention.kind === 'process'
+          ? /(?:\bUN|\bU\.N\.|\bUnited Nations|\bnew)\s+$/u
+          : undefined
+    )?.exec(before);
+    if (qualifier != null) {
+      const s = mention.start - qualifier[0].length;
+      mention = { ...mention, start: s, text: text.slice(s, mention.end) };
+    }
+    found.push(mention);
+  }
+
+  // Norms named by what they protect: "the norm on protecting CERTs", "the supply chain norm".
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i]!.key !== 'norm' && tokens[i]!.key !== 'norms') continue;
+    for (const kw of g.normKeywords) {
+      // keyword after "norm", up to three words between ("on protecting the")
+      for (let skip = 0; skip <= 3; skip++) {
+        const at = i + 1 + skip;
+        // Only connecting words may stand between "norm" and the keyword.
+        if (skip > 0 && !NORM_CONNECTORS.has(tokens[at - 1]?.key ?? '')) break;
+        if (
+          kw.keys.every(
+            (k, n) =>
+              tokens[at + n]?.key === k ||
+              tokens[at + n]?.key === `${k}s` ||
+              `${tokens[at + n]?.key}s` === k,
+          )
+        ) {
+          const first = i;
+          const last = at + kw.keys.length - 1;
+          const e = g.entities[kw.entity]!;
+          found.push({
+            start: tokens[first]!.start,
+            end: tokens[last]!.end,
+            text: text.slice(tokens[first]!.start, tokens[last]!.end),
+            iri: e.iri,
+            kind: e.kind,
+            label: e.label,
+            confidence: 0.8,
+            rule: `norm-keyword "${kw.keys.join(' ')}"`,
+          });
+          break;
+        }
+      }
+      // keyword right before "norm": "the CERT norm"
+      const before = i - kw.keys.length;
+      if (before >= 0 && kw.keys.every((k, n) => tokens[before + n]?.key === k)) {
+        const first = before;
+        const e = g.entities[kw.entity]!;
+        found.push({
+          start: tokens[first]!.start,
+          end: tokens[i]!.end,
+          text: text.slice(tokens[first]!.start, tokens[i]!.end),
+          iri: e.iri,
+          kind: e.kind,
+          label: e.label,
+          confidence: 0.85,
+          rule: `norm-keyword "${kw.keys.join(' ')}"`,
+        });
+      }
+    }
+  }
+
+  const blocked = [...text.matchAll(BLOCKING_NAMES)].map(
+    (m) => [m.index, m.index + m[0].length] as const,
+  );
+  // The longest mention wins an overlap; then the more confident one; then the earlier.
+  found.sort(
+    (a, b) =>
+      b.end - b.start - (a.end - a.start) || b.confidence - a.confidence || a.start - b.start,
+  );
+  const kept: Mention[] = [];
+  for (const m of found) {
+    if (m.confidence < (options.minConfidence ?? 0.5)) continue;
+    if (blocked.some(([s, e]) => m.start >= s && m.end <= e)) continue;
+    if (kept.some((k) => m.start < k.end && k.start < m.end)) continue;
+    kept.push(m);
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}

@@ -1,0 +1,26 @@
+/**
+ * The linker's quality on the hand-annotated texts (tests/fixtures/linker/gold, texts in
+ * ../shared/sources): floors on F1 so a change that makes linking worse fails the build.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatEvaluation } from '../../src/linker/evaluate.js';
+import { runLinkerEvaluation } from '../../src/cli/evalLinker.js';
+import { SHARED } from '../util/server.js';
+
+const available = existsSync(path.join(SHARED, 'sources'));
+if (!available)
+  console.warn('[linker eval] skipped: ../shared/sources is absent (the gold texts live there)');
+
+describe.skipIf(!available)('linker evaluation', () => {
+  it('keeps F1 ≥ 0.90 on the development texts and ≥ 0.88 on the held-out text (strict spans)', async () => {
+    const result = await runLinkerEvaluation('strict');
+    expect(result).toBeDefined();
+    console.log(formatEvaluation('[linker] development texts (strict)', result!.dev));
+    console.log(formatEvaluation('[linker] held-out text (strict)', result!.heldOut));
+    expect(result!.dev.overall.f1).toBeGreaterThanOrEqual(0.9);
+    expect(result!.heldOut.overall.f1).toBeGreaterThanOrEqual(0.88);
+    expect(result!.dev.overall.precision).toBeGreaterThanOrEqual(0.9);
+  });
+});

@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import oxigraph from 'oxigraph';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../../../src/config.js';
+import { findDataSources } from '../../../src/graph/files.js';
+import { loadDataset } from '../../../src/graph/load.js';
+import { Gazetteer } from '../../../src/linker/gazetteer.js';
+import { linkText } from '../../../src/linker/linkText.js';
+import { tokenize } from '../../../src/linker/tokenize.js';
+import { REPO_ROOT } from '../../util/server.js';
+
+const BASE = DEFAULTS.baseIri;
+interface HardCase {
+  text: string;
+  note: string;
+  mentions: Array<{ start: number; end: number; text: string; iri: string; kind: string }>;
+}
+const HARD_CASES = JSON.parse(
+  readFileSync(path.join(REPO_ROOT, 'tests', 'fixtures', 'linker', 'hard-cases.json'), 'utf8'),
+) as HardCase[];
+
+let gazetteer: Gazetteer;
+beforeAll(async () => {
+  const loaded = await loadDataset(
+    await findDataSources([path.join(REPO_ROOT, 'ontology'), path.join(REPO_ROOT, 'data')], BASE),
+  );
+  gazetteer = Gazetteer.fromStore(loaded.store, BASE);
+});
+
+describe('tokenize', () => {
+  it('keeps dotted abbreviations whole and drops possessives', () => {
+    const tokens = tokenize('The U.S. and Microsoft’s team');
+    expect(tokens.map((t) => [t.raw, t.key])).toEqual([
+      ['The', 'the'],
+      ['U.S.', 'us'],
+      ['and', 'and'],
+      ['Microsoft', 'microsoft'],
+      ['team', 'team'],
+    ]);
+  });
+
+  it('folds accents and plurals so names and texts meet', () => {
+    expect(tokenize('États-Unis CERTs').map((t) => t.key)).toEqual(['etat', 'unis', 'cert']);
+  });
+});
+
+describe('linkText on the hard cases', () => {
+  it.each(HARD_CASES.map((c) => [c.note, c] as const))('%s', (_note, c) => {
+    const got = linkText(c.text, gazetteer).map((m) => ({
+      start: m.start,
+      end: m.end,
+      text: m.text,
+      iri: m.iri,
+    }));
+    expect(got).toEqual(c.mentions.map(({ start, end, text, iri }) => ({ start, end, text, iri })));
+  });
+});
+
+describe('linkText', () => {
+  it('reports offsets, surface text, kind, confidence and the rule', () => {
+    const text = 'Under A/70/174, norm 13(k) protects response teams.';
+    const [symbol, norm] = linkText(text, gazetteer);
+    expect(symbol).toMatchObject({
+      start: 6,
+      end: 14,
+      text: 'A/70/174',
+      iri: `${BASE}id/document/A-70-174`,
+      kind: 'document',
+    });
+    expect(norm).toMatchObject({ text: 'norm 13(k)', iri: `${BASE}id/norm/13k`, kind: 'norm' });
+    for (const m of [symbol!, norm!]) {
+      expect(text.slice(m.start, m.end)).toBe(m.text);
+      expect(m.confidence).toBeGreaterThan(0.5);
+      expect(m.rule).toMatch(/^name:/);
+    }
+  });
+
+  it('resolves "the GGE" by the year of the text', () => {
+    const in2021 = linkText('In 2021 the GGE adopted its report.', gazetteer)[0];
+    expect(in2021?.iri).toBe(`${BASE}id/process/gge-2019-2021`);
+    const in2013 = linkText('The GGE met in 2013.', gazetteer)[0];
+    expect(in2013?.iri).toBe(`${BASE}id/process/gge-2012-2013`);
+    const byDocument = linkText('The GGE met again.', gazetteer, { documentYear: 2015 })[0];
+    expect(byDocument?.iri).toBe(`${BASE}id/process/gge-2014-2015`);
+  });
+
+  it('learns a new name from the data, with no code change', () => {
+    const store = new oxigraph.Store();
+    store.load(
+      `@prefix cdo: <${BASE}ontology#> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+       <${BASE}id/initiative/test> a cdo:Initiative ; skos:prefLabel "Example Accord"@en ; skos:altLabel "the Accord of Tests"@en .`,
+      { format: 'text/turtle' },
+    );
+    const g = Gazetteer.fromStore(store, BASE);
+    expect(
+      linkText('Both the Example Accord and the Accord of Tests.', g).map((m) => m.text),
+    ).toEqual(['Example Accord', 'Accord of Tests']);
+  });
+});
