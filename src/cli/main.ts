@@ -259,14 +259,17 @@ commonOptions(
     .option('--year <year>', 'the year the text was written (resolves "the GGE" and the like)')
     .option('--title <title>', 'a title for the document')
     .option('--min-confidence <n>', 'drop mentions below this confidence', '0.5')
+    .option('--add', 'store the annotations as Turtle (its own named graph on the next start)')
     .option(
-      '--add',
-      'store the annotations in data/annotations/ (its own named graph on the next start)',
+      '--annotations-dir <dir>',
+      'where --add stores them',
+      path.join(PROJECT_ROOT, 'data', 'annotations'),
     ),
 ).action(
   async (
     input: string,
     flags: CommonFlags & {
+      annotationsDir: string;
       format: string;
       year?: string;
       title?: string;
@@ -307,7 +310,7 @@ commonOptions(
       };
       const quads = annotationQuads(doc, mentions, config.baseIri);
       if (flags.add === true) {
-        const dir = path.join(PROJECT_ROOT, 'data', 'annotations');
+        const dir = path.resolve(flags.annotationsDir);
         mkdirSync(dir, { recursive: true });
         const file = path.join(dir, `text-${textHash(extracted.text).slice(0, 16)}.ttl`);
         const header = `# Annotations by \`cdg link\` of ${url ?? (input === '-' ? 'standard input' : path.basename(input))}: ${mentions.length} mentions.\n# Only short quotes of the text are kept (TextQuoteSelector prefix/suffix of ${CONTEXT_CHARS} characters).\n`;

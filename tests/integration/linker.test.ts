@@ -165,4 +165,36 @@ describe('cdg link', () => {
     expect(run('ttl').stdout).toContain('oa:Annotation');
     expect(run('html').stdout).toContain('href="/id/state/DEU"');
   });
+
+  it('stores annotations with --add, and pages then show where an entity is mentioned', async () => {
+    const store = path.join(dir, 'annotations');
+    const add = spawnSync(
+      process.execPath,
+      [TSX, MAIN, 'link', file, '--add', '--annotations-dir', store],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, LOG_LEVEL: 'silent' },
+        timeout: 60_000,
+      },
+    );
+    expect(add.status).toBe(0);
+    expect(add.stderr).toMatch(/Stored 2 annotations in/);
+    const withAnnotations = await startTestServer({
+      dataPaths: [path.join(REPO_ROOT, 'ontology'), path.join(REPO_ROOT, 'data'), store],
+      workers: 1,
+    });
+    try {
+      const page = await request(withAnnotations.url)
+        .get('/id/state/DEU')
+        .set('Accept', 'text/html')
+        .expect(200);
+      expect(page.text).toContain('Linked text: Statement');
+      const q = `PREFIX cdo: <${BASE}ontology#> SELECT ?doc WHERE { ?doc cdo:mentions <${BASE}id/state/DEU> }`;
+      const res = await request(withAnnotations.url).get('/sparql').query({ query: q }).expect(200);
+      expect((res.body as { results: { bindings: unknown[] } }).results.bindings).toHaveLength(1);
+    } finally {
+      await withAnnotations.close();
+    }
+  });
 });
