@@ -8,9 +8,7 @@ import oxigraph from 'oxigraph';
 import rdf from 'rdf-ext';
 import { Validator } from 'shacl-engine';
 import type { GraphInfo } from './load.js';
-
-const SH = 'http://www.w3.org/ns/shacl#';
-const RDF_TYPE = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type';
+import { RDF_TYPE, SH } from '../vocab.js';
 
 /** One problem found, in terms a curator can act on. */
 export interface Violation {

@@ -9,6 +9,7 @@ import type { Quad } from 'n3';
 import { html, type SafeHtml } from '../web/html.js';
 import { hrefFor } from '../web/iris.js';
 import type { Mention } from './linkText.js';
+import { DCT, OA, PROV, RDFS, RDF_TYPE, SCHEMA, XSD } from '../vocab.js';
 
 type Subject = Quad['subject'];
 type Obj = Quad['object'];
@@ -17,14 +18,6 @@ const literal = (v: string, l?: string | ReturnType<typeof namedNode>) => DataFa
 const blankNode = () => DataFactory.blankNode();
 const quad = (s: Subject, p: ReturnType<typeof namedNode>, o: Obj): Quad =>
   DataFactory.quad(s, p, o);
-
-const OA = 'http://www.w3.org/ns/oa#';
-const RDF_TYPE = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type';
-const RDFS = 'http://www.w3.org/2000/01/rdf-schema#';
-const XSD = 'http://www.w3.org/2001/XMLSchema#';
-const PROV = 'http://www.w3.org/ns/prov#';
-const DCT = 'http://purl.org/dc/terms/';
-const SCHEMA = 'https://schema.org/';
 
 /** Characters of context kept on each side of a quote. */
 export const CONTEXT_CHARS = 32;

@@ -5,11 +5,7 @@
  */
 import oxigraph from 'oxigraph';
 import { isAcronym, tokenize } from './tokenize.js';
-
-const RDF_TYPE = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type';
-const RDFS = 'http://www.w3.org/2000/01/rdf-schema#';
-const SKOS = 'http://www.w3.org/2004/02/skos/core#';
-const DCT = 'http://purl.org/dc/terms/';
+import { DCT, RDFS, RDF_TYPE, SKOS } from '../vocab.js';
 
 /** The kinds of entity the linker links, by their class's local name. */
 export const KIND_OF_CLASS: Readonly<Record<string, string>> = Object.freeze({

@@ -6,13 +6,7 @@ import oxigraph from 'oxigraph';
 import type { GraphInfo } from '../graph/load.js';
 import { freeStore } from '../graph/oxigraphUtil.js';
 import { convertNTriples } from './executor.js';
-
-const SD = 'http://www.w3.org/ns/sparql-service-description#';
-const FORMATS = 'http://www.w3.org/ns/formats/';
-const RDF_TYPE = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type';
-const XSD = 'http://www.w3.org/2001/XMLSchema#';
-const VOID = 'http://rdfs.org/ns/void#';
-const DCT = 'http://purl.org/dc/terms/';
+import { DCT, FORMATS, RDF_TYPE, SD, VOID, XSD } from '../vocab.js';
 
 /** Everything the description states. */
 export interface ServiceFacts {

@@ -4,11 +4,7 @@
  * millisecond, and keeps the entity counts per class for the home page.
  */
 import oxigraph from 'oxigraph';
-
-const RDFS = 'http://www.w3.org/2000/01/rdf-schema#';
-const SKOS = 'http://www.w3.org/2004/02/skos/core#';
-const DCT = 'http://purl.org/dc/terms/';
-const RDF_TYPE = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type';
+import { DCT, RDFS, RDF_TYPE, SKOS } from '../vocab.js';
 
 /** Predicates that name a thing, best first. */
 export const LABEL_PREDICATES = [

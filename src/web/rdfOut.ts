@@ -7,6 +7,7 @@ import { DataFactory, Parser, Writer } from 'n3';
 import type { Quad, Quad_Object, Quad_Subject } from 'n3';
 import { convertNTriples } from '../sparql/executor.js';
 import type { Description, Term } from './describe.js';
+import { STANDARD_PREFIXES } from '../vocab.js';
 
 const namedNode = (iri: string) => DataFactory.namedNode(iri);
 const blankNode = (id: string) => DataFactory.blankNode(id);
@@ -18,23 +19,7 @@ const quad = (s: Quad_Subject, p: Quad['predicate'], o: Quad_Object, g: Quad['gr
 
 /** Prefixes used in Turtle output and in the published JSON-LD context. */
 export function standardPrefixes(baseIri: string): Record<string, string> {
-  return {
-    cdo: `${baseIri}ontology#`,
-    rdf: 'http://www.w3.org/1999/02/22-rdf-syntax-ns#',
-    rdfs: 'http://www.w3.org/2000/01/rdf-schema#',
-    owl: 'http://www.w3.org/2002/07/owl#',
-    xsd: 'http://www.w3.org/2001/XMLSchema#',
-    skos: 'http://www.w3.org/2004/02/skos/core#',
-    dcterms: 'http://purl.org/dc/terms/',
-    prov: 'http://www.w3.org/ns/prov#',
-    org: 'http://www.w3.org/ns/org#',
-    time: 'http://www.w3.org/2006/time#',
-    schema: 'https://schema.org/',
-    foaf: 'http://xmlns.com/foaf/0.1/',
-    oa: 'http://www.w3.org/ns/oa#',
-    void: 'http://rdfs.org/ns/void#',
-    sh: 'http://www.w3.org/ns/shacl#',
-  };
+  return { cdo: `${baseIri}ontology#`, ...STANDARD_PREFIXES };
 }
 
 /** The JSON-LD context published at /context.jsonld. */

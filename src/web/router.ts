@@ -256,11 +256,7 @@ export function createWebRouter(deps: WebRouterDeps): Router {
         mediaType === 'application/trig'
           ? await graphAsTrig(nt, iri, standardPrefixes(config.baseIri))
           : convertNTriples(nt, mediaType, standardPrefixes(config.baseIri));
-      res
-        .status(200)
-        .type(contentTypeHeader(mediaType))
-        .set('Cache-Control', 'no-cache')
-        .send(body);
+      sendRdf(res, mediaType, body);
       return;
     }
     if (description === undefined) {
@@ -280,11 +276,7 @@ export function createWebRouter(deps: WebRouterDeps): Router {
         config.baseIri,
         '/context.jsonld',
       );
-      res
-        .status(200)
-        .type(contentTypeHeader(mediaType))
-        .set('Cache-Control', 'no-cache')
-        .send(body);
+      sendRdf(res, mediaType, body);
       return;
     }
     const highlights = await Promise.all(
@@ -298,6 +290,11 @@ export function createWebRouter(deps: WebRouterDeps): Router {
 
   router.get(RESOURCE_PATHS, dereference);
   return router;
+}
+
+/** Sends an RDF representation, revalidated by ETag. */
+function sendRdf(res: Response, mediaType: string, body: string): void {
+  res.status(200).type(contentTypeHeader(mediaType)).set('Cache-Control', 'no-cache').send(body);
 }
 
 function resolvePathOf(iri: string, baseIri: string): string {

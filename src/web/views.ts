@@ -8,9 +8,7 @@ import type { Highlight } from './highlights.js';
 import { html, layout, type SafeHtml } from './html.js';
 import { EXTENSION_OF, hrefFor } from './iris.js';
 import type { LabelIndex } from './labels.js';
-
-const XSD = 'http://www.w3.org/2001/XMLSchema#';
-const RDF_TYPE = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type';
+import { RDF_TYPE, XSD } from '../vocab.js';
 
 /** What every view needs to turn IRIs into links. */
 export interface ViewContext {

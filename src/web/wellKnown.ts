@@ -8,14 +8,7 @@ import type { SavedQuery } from '../reports/savedQueries.js';
 import { convertNTriples } from '../sparql/executor.js';
 import type { LabelIndex } from './labels.js';
 import { standardPrefixes } from './rdfOut.js';
-
-const RDF_TYPE = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type';
-const VOID = 'http://rdfs.org/ns/void#';
-const DCT = 'http://purl.org/dc/terms/';
-const SH = 'http://www.w3.org/ns/shacl#';
-const SCHEMA = 'https://schema.org/';
-const RDFS = 'http://www.w3.org/2000/01/rdf-schema#';
-const XSD = 'http://www.w3.org/2001/XMLSchema#';
+import { DCT, RDFS, RDF_TYPE, SCHEMA, SH, VOID, XSD } from '../vocab.js';
 
 type Node = oxigraph.NamedNode | oxigraph.BlankNode;
 

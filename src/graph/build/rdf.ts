@@ -4,6 +4,7 @@
  */
 import { DataFactory, Writer } from 'n3';
 import type { NamedNode, Quad, Quad_Graph, Quad_Object } from 'n3';
+import { DCT, FOAF, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, XSD } from '../../vocab.js';
 
 /** The base of every IRI the project mints. */
 export const BASE = 'https://w3id.org/cyber-diplomacy/';
@@ -11,15 +12,15 @@ export const BASE = 'https://w3id.org/cyber-diplomacy/';
 /** Namespace IRIs by prefix, as the conventions name them. */
 export const NS = Object.freeze({
   cdo: `${BASE}ontology#`,
-  rdf: 'http://www.w3.org/1999/02/22-rdf-syntax-ns#',
-  rdfs: 'http://www.w3.org/2000/01/rdf-schema#',
-  owl: 'http://www.w3.org/2002/07/owl#',
-  xsd: 'http://www.w3.org/2001/XMLSchema#',
-  skos: 'http://www.w3.org/2004/02/skos/core#',
-  dcterms: 'http://purl.org/dc/terms/',
-  prov: 'http://www.w3.org/ns/prov#',
-  schema: 'https://schema.org/',
-  foaf: 'http://xmlns.com/foaf/0.1/',
+  rdf: RDF,
+  rdfs: RDFS,
+  owl: OWL,
+  xsd: XSD,
+  skos: SKOS,
+  dcterms: DCT,
+  prov: PROV,
+  schema: SCHEMA,
+  foaf: FOAF,
   state: `${BASE}id/state/`,
   source: `${BASE}id/source/`,
   organization: `${BASE}id/organization/`,
