@@ -18,6 +18,7 @@ import { createWebRouter } from './web/router.js';
 import { createReconcileRouter } from './linker/reconcileRouter.js';
 import { Gazetteer } from './linker/gazetteer.js';
 import { createLinkerRouter } from './linker/router.js';
+import { createReportsRouter } from './reports/router.js';
 import { ShortLinks } from './web/shortLinks.js';
 import { errorPage, notFoundPage } from './web/views.js';
 import helmet from 'helmet';
@@ -104,6 +105,14 @@ export function createApp(deps: AppDeps): Express {
     res.json({ status: 'ok', engine: deps.engine.name, version: deps.version });
   });
   app.use(createLinkerRouter({ config, gazetteer: deps.gazetteer ?? new Gazetteer() }));
+  app.use(
+    createReportsRouter({
+      engine: deps.engine,
+      config,
+      labels: deps.labels,
+      queries: deps.queries ?? [],
+    }),
+  );
   // Pages first: a browser asking for /sparql gets the query UI; machines fall through to the protocol.
   app.use(
     createWebRouter({

@@ -40,6 +40,7 @@ import { formatToMediaType, typesForForm } from '../sparql/formats.js';
 import { inspectQuery } from '../sparql/inspect.js';
 import { createLocalEngine } from '../sparql/localEngine.js';
 import { declaredPrefixes } from '../sparql/protocol.js';
+import { reportCommand } from '../reports/cli.js';
 
 type CommonFlags = {
   data?: string[];
@@ -338,6 +339,54 @@ commonOptions(
           flags.format === 'nt' ? 'application/n-triples' : 'application/ld+json',
         );
       process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
+    } catch (error) {
+      fail(error);
+    }
+  },
+);
+
+commonOptions(
+  program
+    .command('report')
+    .description('render a cross-reference report (Markdown, HTML, CSV, JSON), or all of them')
+    .argument('[name]', 'the report (see --list)')
+    .option(
+      '--param <name=value>',
+      'a parameter value (repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--format <format>', 'md, html, csv or json (default: from --out, else md)')
+    .option('-o, --out <path>', 'write to this file (or, with --all, this directory)')
+    .option('--all', 'render every report in every format into --out DIR')
+    .option('--list', 'list the reports and their parameters')
+    .option('--link-base <url>', 'prefix for links to resource pages (default: /id/… paths)'),
+).action(
+  async (
+    name: string | undefined,
+    flags: CommonFlags & {
+      param?: string[];
+      format?: string;
+      out?: string;
+      all?: boolean;
+      list?: boolean;
+      linkBase?: string;
+    },
+  ) => {
+    try {
+      const config = resolveConfig(configFromEnv(process.env), flagsToConfig(flags));
+      await reportCommand(
+        config,
+        {
+          ...(name === undefined ? {} : { name }),
+          params: flags.param ?? [],
+          ...(flags.format === undefined ? {} : { format: flags.format }),
+          ...(flags.out === undefined ? {} : { out: flags.out }),
+          all: flags.all === true,
+          list: flags.list === true,
+          ...(flags.linkBase === undefined ? {} : { linkBase: flags.linkBase }),
+        },
+        progressReporter(false),
+      );
     } catch (error) {
       fail(error);
     }
