@@ -24,6 +24,7 @@ import { graphAsTrig, jsonLdContext, serializeDescription, standardPrefixes } fr
 import {
   classPage,
   dumpsPage,
+  rdfPage,
   graphPage,
   homePage,
   notFoundPage,
@@ -129,6 +130,11 @@ export function createWebRouter(deps: WebRouterDeps): Router {
   });
   const rdfDocument = (req: Request, res: Response, build: (mediaType: string) => string): void => {
     res.vary('Accept');
+    // A browser gets the Turtle on a page; machines get the RDF syntax they ask for.
+    if (prefersHtml(req.get('accept'))) {
+      html(res, 200, rdfPage(req.path, build('text/turtle')));
+      return;
+    }
     const mediaType = negotiate(req.get('accept'), GRAPH_TYPES);
     if (mediaType === undefined)
       throw new NotAcceptableHttpError(`Available as ${GRAPH_TYPES.join(', ')}.`);

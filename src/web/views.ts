@@ -344,3 +344,13 @@ export function graphPage(
 <ul class="instances">${g.subjects.map((s) => html`<li>${iriLink(s, ctx)}</li>`)}</ul>`,
   });
 }
+
+/** An RDF document (VoID, the SPARQL examples) shown to a person as Turtle. */
+export function rdfPage(path: string, turtle: string): string {
+  return layout({
+    title: path,
+    body: html`<h1><code>${path}</code></h1>
+<p>This document is RDF; programs can ask for it as Turtle, N-Triples, JSON-LD, RDF/XML, TriG or N-Quads with <code>Accept</code>.</p>
+<pre><code>${turtle}</code></pre>`,
+  });
+}

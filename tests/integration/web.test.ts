@@ -213,6 +213,15 @@ describe('self-description', () => {
     expect(res.text).toContain('void:sparqlEndpoint');
   });
 
+  it('shows VoID to browsers as a page', async () => {
+    const res = await request(server.url)
+      .get('/.well-known/void')
+      .set('Accept', 'text/html')
+      .expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.text).toContain('void:Dataset');
+  });
+
   it('publishes the saved queries as SHACL-SPARQL executables', async () => {
     const res = await request(server.url)
       .get('/.well-known/sparql-examples')
