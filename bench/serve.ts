@@ -17,6 +17,8 @@ const config = resolveConfig({
   port: 0,
   host: '127.0.0.1',
   stateDir: '',
+  // The query mix measures the engine path: the result cache is off unless asked for.
+  cacheBytes: Number(process.env.CDG_CACHE_BYTES ?? 0),
   ...(dataPaths.length > 0 ? { dataPaths } : {}),
 });
 const dataset = await loadServableDataset(config);

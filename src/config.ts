@@ -38,6 +38,8 @@ export interface Config {
   /** Endpoints that SERVICE, FROM and LOAD may reach; empty means no outbound request ever. */
   readonly serviceAllowlist: readonly string[];
   readonly logLevel: LogLevel;
+  /** Memory for cached query answers, in bytes; 0 turns the cache off. */
+  readonly cacheBytes: number;
   /** Where the server keeps what it writes (short links); empty keeps it in memory only. */
   readonly stateDir: string;
 }
@@ -59,6 +61,7 @@ export const DEFAULTS: Config = Object.freeze({
   serviceAllowlist: Object.freeze([]),
   logLevel: 'info',
   stateDir: path.join(PROJECT_ROOT, '.cdg-state'),
+  cacheBytes: 64 * 1024 * 1024,
 });
 
 /** Raw, unvalidated settings as strings or values, from any layer. */
@@ -82,6 +85,7 @@ export const ENV_VARS: Readonly<Record<string, keyof Config>> = Object.freeze({
   LOG_LEVEL: 'logLevel',
   CDG_LOG_LEVEL: 'logLevel',
   CDG_STATE_DIR: 'stateDir',
+  CDG_CACHE_BYTES: 'cacheBytes',
 });
 
 /**
@@ -172,6 +176,7 @@ export function resolveConfig(...layers: ConfigInput[]): Config {
     workers: toInt('workers', raw.workers, 1, 64),
     serviceAllowlist: Object.freeze(serviceAllowlist),
     logLevel: logLevel as LogLevel,
+    cacheBytes: toInt('cache bytes', raw.cacheBytes, 0, 64 * 1024 * 1024 * 1024),
     stateDir:
       typeof raw.stateDir === 'string' && raw.stateDir !== '' ? path.resolve(raw.stateDir) : '',
   });

@@ -9,6 +9,7 @@ import { findDataSources } from './graph/files.js';
 import { loadDataset, sourcesAsWritten, type GraphInfo, type LoadProgress } from './graph/load.js';
 import type { Logger } from './log.js';
 import { WorkerPool } from './sparql/workerPool.js';
+import { CachingEngine } from './sparql/cachingEngine.js';
 import { LabelIndex } from './web/labels.js';
 import { Gazetteer } from './linker/gazetteer.js';
 import { loadSavedQueries } from './reports/savedQueries.js';
@@ -18,6 +19,8 @@ export interface RunningServer {
   readonly url: string;
   readonly server: Server;
   readonly engine: WorkerPool;
+  /** The result cache in front of the pool. */
+  readonly cache: CachingEngine;
   readonly graphs: readonly GraphInfo[];
   close(): Promise<void>;
 }
@@ -95,9 +98,11 @@ export async function startServer(
     defaultTimeoutMs: config.queryTimeoutMs,
     logger,
   });
+  // Repeated questions are answered from memory; the data version is part of every key.
+  const cached = new CachingEngine(engine, data.version, config.cacheBytes);
   const app = createApp({
     config,
-    engine,
+    engine: cached,
     logger,
     graphs: data.graphs,
     version: data.version,
@@ -131,6 +136,7 @@ export async function startServer(
     url,
     server,
     engine,
+    cache: cached,
     graphs: data.graphs,
     async close(): Promise<void> {
       await new Promise<void>((resolve) => {

@@ -61,6 +61,7 @@ function flagsToConfig(flags: CommonFlags & { [key: string]: unknown }): ConfigI
     queryTimeoutMs: flags.timeout,
     maxResultRows: flags.maxRows,
     maxBodyBytes: flags.maxBody,
+    cacheBytes: flags.cacheBytes,
     workers: flags.workers,
     serviceAllowlist: flags.allowService,
   };
@@ -128,6 +129,10 @@ commonOptions(
     .option('--max-rows <n>', `most result rows per response (default ${DEFAULTS.maxResultRows})`)
     .option('--max-body <bytes>', `largest request body (default ${DEFAULTS.maxBodyBytes})`)
     .option('-w, --workers <n>', 'query worker threads (default: CPU cores, at most 4)')
+    .option(
+      '--cache-bytes <n>',
+      'memory for cached query answers; 0 turns the cache off (default 64 MiB)',
+    )
     .option(
       '--allow-service <iri>',
       'endpoint that SERVICE may query (repeatable; default none)',

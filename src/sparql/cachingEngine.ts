@@ -1,0 +1,95 @@
+/**
+ * A result cache in front of any engine: answers keyed by query text, result format, dataset and the
+ * data version, kept in memory up to a byte budget (least recently used out first). A hit never
+ * reaches a worker thread. Any change to the data changes the version, which invalidates everything.
+ */
+import type { QueryEngine, QueryOptions, QueryRequest, QueryResponse } from './engine.js';
+
+/** Answers that may differ between two runs: remote services, randomness, the clock, fresh blank nodes. */
+const UNCACHEABLE = /\bSERVICE\b|\b(?:NOW|RAND|UUID|STRUUID|BNODE)\s*\(/iu;
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  entries: number;
+  bytes: number;
+}
+
+export class CachingEngine implements QueryEngine {
+  public readonly name;
+  private readonly entries = new Map<string, QueryResponse>();
+  private bytes = 0;
+  public readonly stats: CacheStats = { hits: 0, misses: 0, entries: 0, bytes: 0 };
+
+  /**
+   * @param inner - the engine that answers misses
+   * @param version - the data version (a content hash): part of every key
+   * @param maxBytes - memory budget for cached bodies (0 disables the cache)
+   * @param maxEntryBytes - larger answers are not cached
+   */
+  public constructor(
+    private readonly inner: QueryEngine,
+    private version: string,
+    private readonly maxBytes = 64 * 1024 * 1024,
+    private readonly maxEntryBytes = 4 * 1024 * 1024,
+  ) {
+    this.name = inner.name;
+  }
+
+  public get description(): string {
+    return this.inner.description;
+  }
+
+  /** Drops every cached answer and keys new ones by `version` (call after any write). */
+  public invalidate(version: string): void {
+    this.version = version;
+    this.entries.clear();
+    this.bytes = 0;
+    this.stats.entries = 0;
+    this.stats.bytes = 0;
+  }
+
+  private key(request: QueryRequest): string {
+    return JSON.stringify([
+      this.version,
+      request.mediaType,
+      request.defaultGraphs ?? null,
+      request.namedGraphs ?? null,
+      request.baseIri ?? null,
+      request.query,
+    ]);
+  }
+
+  public async query(request: QueryRequest, options?: QueryOptions): Promise<QueryResponse> {
+    if (this.maxBytes === 0 || UNCACHEABLE.test(request.query))
+      return this.inner.query(request, options);
+    const key = this.key(request);
+    const hit = this.entries.get(key);
+    if (hit !== undefined) {
+      // Refresh its place in the LRU order.
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      this.stats.hits++;
+      return hit;
+    }
+    this.stats.misses++;
+    const response = await this.inner.query(request, options);
+    const size = response.body.length * 2;
+    if (size <= this.maxEntryBytes) {
+      this.entries.set(key, response);
+      this.bytes += size;
+      for (const [k, v] of this.entries) {
+        if (this.bytes <= this.maxBytes) break;
+        this.entries.delete(k);
+        this.bytes -= v.body.length * 2;
+      }
+      this.stats.entries = this.entries.size;
+      this.stats.bytes = this.bytes;
+    }
+    return response;
+  }
+
+  public close(): Promise<void> {
+    return this.inner.close();
+  }
+}
