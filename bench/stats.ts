@@ -39,13 +39,27 @@ export function summarize(samples: readonly number[]): Latency {
 
 /** Runs `fn` per the budget and returns its latencies in milliseconds. */
 export async function sample(budget: Budget, fn: () => unknown): Promise<Latency> {
-  for (let i = 0; i < budget.warmup; i++) await fn();
+  // Warm-up: at least one run, no more once the budget's time has gone (slow peers at 1M).
+  const warmStarted = performance.now();
+  for (
+    let i = 0;
+    i < budget.warmup && (i === 0 || performance.now() - warmStarted < budget.maxMs);
+    i++
+  ) {
+    await fn();
+  }
   const samples: number[] = [];
   const started = performance.now();
-  while (
-    samples.length < budget.runs &&
-    (samples.length < budget.minRuns || performance.now() - started < budget.maxMs)
-  ) {
+  // At least three timed runs; up to minRuns while within four times the budget; then until the budget.
+  const floor = Math.min(3, budget.minRuns);
+  for (;;) {
+    const elapsed = performance.now() - started;
+    const more =
+      samples.length < budget.runs &&
+      (samples.length < floor ||
+        elapsed < budget.maxMs ||
+        (samples.length < budget.minRuns && elapsed < 4 * budget.maxMs));
+    if (!more) break;
     const t = performance.now();
     await fn();
     samples.push(performance.now() - t);
