@@ -10,6 +10,7 @@ import { DEFAULTS } from '../../src/config.js';
 import { findDataSources } from '../../src/graph/files.js';
 import { loadDataset } from '../../src/graph/load.js';
 import { REPO_ROOT } from '../util/server.js';
+import { storeQueries } from '../util/storeQueries.js';
 
 const BASE = DEFAULTS.baseIri;
 const PREFIXES = `
@@ -23,14 +24,7 @@ PREFIX owl: <http://www.w3.org/2002/07/owl#>
 
 let store: oxigraph.Store;
 
-function select(query: string): Array<Record<string, string>> {
-  const rows = store.query(PREFIXES + query, { use_default_graph_as_union: true }) as Array<Map<string, oxigraph.Term>>;
-  return rows.map((row) => Object.fromEntries([...row.entries()].map(([k, v]) => [k, v.value])));
-}
-
-function count(query: string): number {
-  return Number(select(query)[0]?.n ?? 0);
-}
+const { select, count } = storeQueries(() => store, PREFIXES);
 
 beforeAll(async () => {
   const sources = await findDataSources([path.join(REPO_ROOT, 'ontology'), path.join(REPO_ROOT, 'data')], BASE);

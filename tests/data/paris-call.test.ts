@@ -13,6 +13,7 @@ import { buildStates, statesIndex } from '../../src/graph/build/states.js';
 import { findDataSources } from '../../src/graph/files.js';
 import { loadDataset } from '../../src/graph/load.js';
 import { REPO_ROOT } from '../util/server.js';
+import { storeQueries } from '../util/storeQueries.js';
 
 const BASE = 'https://w3id.org/cyber-diplomacy/';
 const FILE = path.join(REPO_ROOT, 'data', 'paris-call.trig');
@@ -34,16 +35,7 @@ let store: oxigraph.Store;
 let statesGraph: string;
 const text = readFileSync(FILE, 'utf8');
 
-function select(query: string): Array<Record<string, string>> {
-  const rows = store.query(PREFIXES + query, { use_default_graph_as_union: true }) as Array<
-    Map<string, oxigraph.Term>
-  >;
-  return rows.map((row) => Object.fromEntries([...row.entries()].map(([k, v]) => [k, v.value])));
-}
-
-function count(query: string): number {
-  return Number(select(query)[0]?.n ?? 0);
-}
+const { select, count } = storeQueries(() => store, PREFIXES);
 
 /** The header lines listing the nationalities the build could not link. */
 function unresolvedLines(): string[] {

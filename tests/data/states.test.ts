@@ -10,6 +10,7 @@ import { buildStates } from '../../src/graph/build/states.js';
 import { findDataSources } from '../../src/graph/files.js';
 import { loadDataset } from '../../src/graph/load.js';
 import { REPO_ROOT } from '../util/server.js';
+import { storeQueries } from '../util/storeQueries.js';
 
 const BASE = 'https://w3id.org/cyber-diplomacy/';
 const FILE = path.join(REPO_ROOT, 'data', 'states.ttl');
@@ -23,16 +24,7 @@ PREFIX schema: <https://schema.org/>
 
 let store: oxigraph.Store;
 
-function select(query: string): Array<Record<string, string>> {
-  const rows = store.query(PREFIXES + query, { use_default_graph_as_union: true }) as Array<
-    Map<string, oxigraph.Term>
-  >;
-  return rows.map((row) => Object.fromEntries([...row.entries()].map(([k, v]) => [k, v.value])));
-}
-
-function count(query: string): number {
-  return Number(select(query)[0]?.n ?? 0);
-}
+const { select, count } = storeQueries(() => store, PREFIXES);
 
 beforeAll(async () => {
   store = (await loadDataset(await findDataSources([FILE], BASE))).store;
