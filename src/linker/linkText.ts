@@ -5,6 +5,7 @@
  */
 import type { Gazetteer, GazetteerName } from './gazetteer.js';
 import { BASE_CONFIDENCE } from './gazetteer.js';
+import { normParaphrases, presentedAsNorm } from './paraphrase.js';
 import { tokenize, type Token } from './tokenize.js';
 
 export interface Mention {
@@ -87,6 +88,12 @@ const NORM_CONNECTORS = new Set([
   'attack',
   'and',
 ]);
+
+/** A group's short name used for the whole series of groups: "GGE dialogues", "the series of GGEs". */
+const SERIES_AFTER =
+  /^\s+(?:dialogues|processes|rounds|series|format|formats|mandates|tradition)\b/iu;
+const SERIES_BEFORE =
+  /\b(?:series of|successive|previous|past|all|each|every|several|various|consecutive)\s+(?:the\s+)?$/iu;
 
 /** Words that make a demonym name the State acting: "the Russian government". */
 const STATE_ACTORS = /^\s+(?:government|authorities|officials|ministry|foreign ministry|state)\b/iu;
@@ -208,6 +215,22 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     );
     const [entityIndex, name] = choices[0]!;
     const entity = g.entities[entityIndex]!;
+    // "the series of GGE dialogues", "successive OEWGs": the class of groups, which no entity is.
+    if (
+      name.source === 'class' &&
+      (SERIES_AFTER.test(text.slice(end, end + 24)) ||
+        SERIES_BEFORE.test(text.slice(Math.max(0, start - 24), start)))
+    )
+      continue;
+    // A norm's descriptive label ("Respond to requests for assistance") is a mention only where the
+    // text prescribes that conduct, not where it reports it happening.
+    if (
+      entity.kind === 'norm' &&
+      (name.source === 'label' || name.source === 'alt') &&
+      !name.keys.some((k) => k === 'norm' || k === 'norms') &&
+      !presentedAsNorm(text, tokens, c.first, c.last)
+    )
+      continue;
     let confidence = BASE_CONFIDENCE[name.source];
     if (perEntity.size > 1) confidence -= rule === '' ? 0.25 : 0.1;
     if (c.plural) confidence -= 0.05;
@@ -342,6 +365,22 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     }
   }
 
+  for (const p of normParaphrases(text, tokens, g)) {
+    const e = g.entities[p.pattern.entity]!;
+    const start = tokens[p.first]!.start;
+    const end = tokens[p.last]!.end;
+    found.push({
+      start,
+      end,
+      text: text.slice(start, end),
+      iri: e.iri,
+      kind: e.kind,
+      label: e.label,
+      confidence: 0.7,
+      rule: `norm-paraphrase "${p.pattern.text}"`,
+    });
+  }
+
   const blocked = [...text.matchAll(BLOCKING_NAMES)].map(
     (m) => [m.index, m.index + m[0].length] as const,
   );
@@ -357,5 +396,15 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     if (kept.some((k) => m.start < k.end && k.start < m.end)) continue;
     kept.push(m);
   }
-  return kept.sort((a, b) => a.start - b.start);
+  kept.sort((a, b) => a.start - b.start);
+  // "energy transportation": a sector word modifying another sector word names the first sector;
+  // the head noun is not a second one.
+  return kept.filter((m, i) => {
+    const prev = kept[i - 1];
+    return !(
+      m.kind === 'sector' &&
+      prev?.kind === 'sector' &&
+      /^[ \u00a0]$/u.test(text.slice(prev.end, m.start))
+    );
+  });
 }

@@ -97,4 +97,39 @@ describe('linkText', () => {
       linkText('Both the Example Accord and the Accord of Tests.', g).map((m) => m.text),
     ).toEqual(['Example Accord', 'Accord of Tests']);
   });
+
+  it('links a norm named by a paraphrase of its label where the text prescribes the conduct', () => {
+    const text =
+      'The report asks states to set up routines for reporting technical vulnerabilities.';
+    const [m] = linkText(text, gazetteer).filter((x) => x.kind === 'norm');
+    expect(m).toMatchObject({
+      text: 'reporting technical vulnerabilities',
+      iri: `${BASE}id/norm/13j`,
+    });
+    expect(m!.rule).toMatch(/^norm-paraphrase/);
+    expect(text.slice(m!.start, m!.end)).toBe(m!.text);
+  });
+
+  it('does not link a norm where the text describes conduct that happened', () => {
+    const norms = linkText(
+      'Last year hackers tried to harm critical infrastructure in several countries.',
+      gazetteer,
+    ).filter((x) => x.kind === 'norm');
+    expect(norms).toEqual([]);
+    const prescribed = linkText(
+      'Under the 2015 norms, States committed not to harm critical infrastructure.',
+      gazetteer,
+    ).filter((x) => x.kind === 'norm');
+    expect(prescribed.map((x) => x.iri)).toEqual([`${BASE}id/norm/13f`]);
+  });
+
+  it('does not link the series of GGEs to one round', () => {
+    const text = 'The series of GGE dialogues that began in 2004 laid a foundation.';
+    expect(linkText(text, gazetteer).filter((m) => m.kind === 'process')).toEqual([]);
+  });
+
+  it('takes a sector word modifying another sector word as one sector', () => {
+    const got = linkText('Threats to energy transportation keep growing.', gazetteer);
+    expect(got.map((m) => [m.text, m.iri])).toEqual([['energy', `${BASE}id/sector/energy`]]);
+  });
 });

@@ -1,0 +1,180 @@
+/**
+ * Norms named by paraphrase: "routines for reporting technical vulnerabilities" states the conduct of
+ * norm 13(j), whose label is "Report ICT vulnerabilities". A paraphrase is a short run of words that
+ * spells most of a norm label's content words in order, starting with the label's first content word
+ * (its verb) and ending with its last (its object), in a sentence that speaks of norms, reports or
+ * commitments. The labels come from the graph, so a new altLabel is a new paraphrase.
+ */
+import type { Gazetteer } from './gazetteer.js';
+import type { Token } from './tokenize.js';
+
+/** Words that carry no content in a norm label. */
+const FUNCTION_WORDS = new Set([
+  'a',
+  'an',
+  'the',
+  'of',
+  'to',
+  'in',
+  'for',
+  'and',
+  'or',
+  'on',
+  'with',
+  'by',
+  'from',
+  'its',
+  'their',
+  'your',
+  'one',
+  'own',
+  'be',
+  'when',
+  'case',
+  'use',
+  'norm',
+  'un',
+  'cyber',
+  'do',
+  'not',
+  'no',
+  'de',
+  'la',
+  'le',
+  'les',
+  'des',
+  'du',
+  'l',
+  'd',
+  'aux',
+  'en',
+  'et',
+  'pour',
+]);
+
+/** A sentence that presents the conduct as a norm, a commitment or a report's content. */
+const NORM_CONTEXT =
+  /\b(?:norms?|GGE|OEWG|report|framework|recommend\w*|commit\w*|agreed|endorsed|expectations?|responsible (?:state|State) behaviou?r|A\/\d+\/\d+|should)\b/u;
+
+export interface NormPattern {
+  readonly entity: number;
+  /** The label it comes from. */
+  readonly text: string;
+  /** Content keys, in order. */
+  readonly keys: readonly string[];
+}
+
+export interface ParaphraseMatch {
+  readonly first: number;
+  readonly last: number;
+  readonly pattern: NormPattern;
+}
+
+const patternCache = new WeakMap<Gazetteer, Map<string, NormPattern[]>>();
+
+/** Norm-label patterns of two or more content words, indexed by their first content key. */
+function patterns(g: Gazetteer): Map<string, NormPattern[]> {
+  const cached = patternCache.get(g);
+  if (cached !== undefined) return cached;
+  const byFirst = new Map<string, NormPattern[]>();
+  for (const name of g.names) {
+    if (g.entities[name.entity]!.kind !== 'norm') continue;
+    if (name.source !== 'label' && name.source !== 'alt') continue;
+    // Names with "norm" in them ("the supply chain norm") are matched as keywords, not as conduct.
+    if (name.keys.includes('norm')) continue;
+    const keys = name.keys.filter((k) => !FUNCTION_WORDS.has(k) && !/^\d/u.test(k) && k.length > 1);
+    if (keys.length < 2) continue;
+    const list = byFirst.get(keys[0]!) ?? [];
+    list.push({ entity: name.entity, text: name.text, keys });
+    byFirst.set(keys[0]!, list);
+  }
+  patternCache.set(g, byFirst);
+  return byFirst;
+}
+
+/** The sentence around `at` (bounded), for the context test. */
+function sentenceAround(text: string, at: number, end: number): string {
+  const from = Math.max(0, at - 300);
+  const before = text.slice(from, at);
+  const stop = Math.max(before.lastIndexOf('. '), before.lastIndexOf('\n'));
+  const after = text.slice(end, Math.min(text.length, end + 200));
+  const next = after.search(/\.\s|\n/u);
+  return `${before.slice(stop + 1)}${text.slice(at, end)}${next < 0 ? after : after.slice(0, next)}`;
+}
+
+/** Words before the conduct that make it prescribed ("should respond", "routines for reporting"). */
+const PRESCRIBING =
+  /(?:\b(?:should|shall|must|to|for|on|of|not|never|will|and|or|by|commit(?:s|ted)?|agreed|pledged?|support|promote|encourage|uphold|implement|observe)\s+|["“:]\s*)$/iu;
+
+/**
+ * Is the conduct at tokens `first`..`last` presented as a norm — prescribed ("should", "not to",
+ * "routines for …") in a sentence about norms, reports or commitments — rather than described as
+ * something that happened ("attacks that harm critical infrastructure")?
+ * @param text - the text
+ * @param tokens - its tokens
+ * @param first - first token of the conduct
+ * @param last - last token of the conduct
+ */
+export function presentedAsNorm(
+  text: string,
+  tokens: readonly Token[],
+  first: number,
+  last: number,
+): boolean {
+  const start = tokens[first]!.start;
+  if (!PRESCRIBING.test(text.slice(Math.max(0, start - 24), start))) return false;
+  return NORM_CONTEXT.test(sentenceAround(text, start, tokens[last]!.end));
+}
+
+/**
+ * Every paraphrase of a norm label in the tokens.
+ * @param text - the text the tokens index into
+ * @param tokens - its tokens
+ * @param g - the gazetteer (norm labels)
+ */
+export function normParaphrases(
+  text: string,
+  tokens: readonly Token[],
+  g: Gazetteer,
+): ParaphraseMatch[] {
+  const byFirst = patterns(g);
+  const out: ParaphraseMatch[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const list = byFirst.get(tokens[i]!.key);
+    if (list === undefined) continue;
+    let best: ParaphraseMatch | undefined;
+    let bestMatched = 0;
+    for (const p of list) {
+      const needed = Math.max(2, Math.ceil((p.keys.length * 2) / 3));
+      const maxSpan = p.keys.length + 4;
+      let k = 1;
+      let matched = 1;
+      let last = i;
+      for (let j = i + 1; j < tokens.length && j - i < maxSpan && k < p.keys.length; j++) {
+        const gap = text.slice(tokens[j - 1]!.end, tokens[j]!.start);
+        if (/[.;:!?]|\n/u.test(gap)) break;
+        // The next content key, or the one after it (a label word the text leaves out).
+        const key = tokens[j]!.key;
+        if (key === p.keys[k]) {
+          matched++;
+          k++;
+          last = j;
+        } else if (k + 1 < p.keys.length && key === p.keys[k + 1]) {
+          matched++;
+          k += 2;
+          last = j;
+        }
+      }
+      // The object must be there: the label's last content word ends the paraphrase.
+      if (k < p.keys.length || tokens[last]!.key !== p.keys[p.keys.length - 1]) continue;
+      if (matched < needed) continue;
+      if (matched > bestMatched) {
+        best = { first: i, last, pattern: p };
+        bestMatched = matched;
+      }
+    }
+    if (best === undefined || !presentedAsNorm(text, tokens, best.first, best.last)) continue;
+    out.push(best);
+  }
+  return out;
+}
