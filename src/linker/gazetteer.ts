@@ -26,7 +26,15 @@ export const KIND_OF_CLASS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /** Where a name comes from; decides its base confidence. */
-export type NameSource = 'label' | 'alt' | 'notation' | 'symbol' | 'demonym' | 'class';
+export type NameSource =
+  | 'label'
+  | 'alt'
+  | 'notation'
+  | 'symbol'
+  | 'demonym'
+  | 'class'
+  /** An incident's name without its attack noun ("Colonial Pipeline"): links only with one after it. */
+  | 'incident-stem';
 
 export const BASE_CONFIDENCE: Readonly<Record<NameSource, number>> = Object.freeze({
   symbol: 0.98,
@@ -35,6 +43,7 @@ export const BASE_CONFIDENCE: Readonly<Record<NameSource, number>> = Object.free
   alt: 0.88,
   class: 0.8,
   demonym: 0.6,
+  'incident-stem': 0.85,
 });
 
 export interface GazetteerEntity {
@@ -62,6 +71,14 @@ export interface GazetteerName {
   readonly caseRule: readonly ('exact' | 'capital' | 'any')[];
   readonly lang: string;
 }
+
+/** An incident label that is a name plus an attack noun: "Colonial Pipeline ransomware attack". */
+const INCIDENT_LABEL =
+  /^(.+?)\s+(?:(?:ransomware|supply[- ]chain|cyber|DDoS|denial[- ]of[- ]service|phishing|e-mail|email)\s+)*(?:attack|cyberattack|cyber-attack|hack|compromise|breach|intrusion|campaign|incident)$/iu;
+
+/** The common nouns of incident names, written in any case in prose. */
+const ATTACK_WORD =
+  /^(?:attacks?|cyberattacks?|hacks?|compromise|breach|intrusion|campaign|incident|ransomware|supply|chain)$/iu;
 
 interface TrieNode {
   next: Map<string, TrieNode>;
@@ -189,6 +206,15 @@ export class Gazetteer {
   }
 
   private addName(entity: number, source: NameSource, text: string, lang: string): void {
+    // "Colonial Pipeline ransomware attack (2021)": texts leave the year out.
+    const dated = /^(.+?)\s*\((?:\d{4}|[^()]*\b\d{4})\)$/u.exec(text);
+    if (dated?.[1] !== undefined) this.addName(entity, source, dated[1], lang);
+    // "… ransomware attack": the name before the attack noun is the incident when an attack noun follows.
+    if (this.entities[entity]!.kind === 'incident' && source !== 'incident-stem') {
+      const stem = INCIDENT_LABEL.exec(dated?.[1] ?? text)?.[1];
+      if (stem !== undefined && !/^(?:the|a|an)$/iu.test(stem))
+        this.addName(entity, 'incident-stem', stem, lang);
+    }
     let tokens = tokenize(text);
     // A leading article is not part of the name as texts write it ("the norm on CERTs" → "norm on CERTs").
     if (tokens.length > 1 && /^(?:the|le|la|les|l)$/u.test(tokens[0]!.key))
@@ -199,10 +225,13 @@ export class Gazetteer {
     // ordinary words, so their names match in any case.
     const kind = this.entities[entity]!.kind;
     const proper = kind !== 'sector' && kind !== 'norm';
-    const caseRule = tokens.map((t) =>
+    const caseRule = tokens.map((t, i) =>
       isAcronym(t.raw)
         ? 'exact'
-        : (proper || tokens.length === 1) && /^\p{Lu}/u.test(t.raw)
+        : (proper || tokens.length === 1) &&
+            /^\p{Lu}/u.test(t.raw) &&
+            // "SolarWinds Compromise" as a title; "the SolarWinds compromise" in prose.
+            !(i > 0 && kind === 'incident' && ATTACK_WORD.test(t.raw))
           ? 'capital'
           : 'any',
     );

@@ -100,14 +100,16 @@ const STATE_ACTORS = /^\s+(?:government|authorities|officials|ministry|foreign m
 
 /** Nouns that turn a victim or an actor into its incident: "the SolarWinds hack". */
 const INCIDENT_NOUN =
-  /^\s+(?:cyber[- ]?)?(?:hack|attack|cyberattack|cyber-attack|breach|compromise|intrusion|incident|campaign)\b/iu;
+  /^\s+(?:(?:ransomware|supply[- ]chain|cyber|DDoS|denial[- ]of[- ]service|phishing|wiper|malware)[- ]?)*(?:hack|attack|cyberattack|cyber-attack|breach|compromise|intrusion|incident|campaign)\b/iu;
 
 /** What may stand between two tokens of one name: spaces, hyphens, dashes, brackets, slashes, dots. */
 const GAP = /^[\s\-‐‑–—()[\]/.,'’]{0,4}$/u;
+/** A possessive inside a name, as in "Democratic People's Republic of Korea". */
+const POSSESSIVE_GAP = /^['’]s\s{1,2}$/u;
 
 function gapOk(text: string, a: Token, b: Token): boolean {
   const gap = text.slice(a.end, b.start);
-  return GAP.test(gap) && !gap.includes('\n\n');
+  return (GAP.test(gap) || POSSESSIVE_GAP.test(gap)) && !gap.includes('\n\n');
 }
 
 function caseOk(name: GazetteerName, tokens: readonly Token[], first: number): boolean {
@@ -172,7 +174,13 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
 
   for (const c of candidates(text, tokens, g)) {
     const start = tokens[c.first]!.start;
-    const names = c.names.map((id) => g.names[id]!).filter((n) => caseOk(n, tokens, c.first));
+    const span = text.slice(start, tokens[c.last]!.end);
+    // A possessive breaks a name ("the UN’s Open-Ended Working Group") unless the name has it too.
+    const possessive = /['’]s\s/u.test(span);
+    const names = c.names
+      .map((id) => g.names[id]!)
+      .filter((n) => caseOk(n, tokens, c.first))
+      .filter((n) => !possessive || /['’]s\s/u.test(n.text));
     if (names.length === 0) continue;
     // A name that ends in a bracket ("13(k)") takes the text's closing bracket too.
     const closes = names.some((n) => n.text.endsWith(')')) && text[tokens[c.last]!.end] === ')';
@@ -213,6 +221,13 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
         BASE_CONFIDENCE[nb.source] - BASE_CONFIDENCE[na.source] ||
         KIND_ORDER.indexOf(g.entities[a]!.kind) - KIND_ORDER.indexOf(g.entities[b]!.kind),
     );
+    // An incident's stem ("Colonial Pipeline") names the incident only with an attack noun after it.
+    const noun0 = INCIDENT_NOUN.exec(text.slice(end));
+    const stems = choices.filter(([, n]) => n.source === 'incident-stem');
+    if (noun0 === null) choices = choices.filter(([, n]) => n.source !== 'incident-stem');
+    else if (stems.length > 0) choices = stems;
+    const ambiguous = noun0 !== null && stems.length > 0 ? stems.length > 1 : perEntity.size > 1;
+    if (choices.length === 0) continue;
     const [entityIndex, name] = choices[0]!;
     const entity = g.entities[entityIndex]!;
     // "the series of GGE dialogues", "successive OEWGs": the class of groups, which no entity is.
@@ -232,7 +247,7 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     )
       continue;
     let confidence = BASE_CONFIDENCE[name.source];
-    if (perEntity.size > 1) confidence -= rule === '' ? 0.25 : 0.1;
+    if (ambiguous) confidence -= rule === '' ? 0.25 : 0.1;
     if (c.plural) confidence -= 0.05;
     // A one-word, lower-case name ("energy") is often just a word.
     if (
@@ -264,8 +279,16 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
         confidence: 0.8,
       };
     }
+    if (name.source === 'incident-stem' && noun0 !== null) {
+      mention = {
+        ...mention,
+        end: end + noun0[0].length,
+        text: text.slice(start, end + noun0[0].length),
+        rule: `${mention.rule} + incident noun`,
+      };
+    }
     // A victim or an actor with an attack noun names the incident, when there is just one.
-    const incidents = entity.incidents ?? [];
+    const incidents = entity.kind === 'incident' ? [] : (entity.incidents ?? []);
     const noun = incidents.length === 1 ? INCIDENT_NOUN.exec(text.slice(end)) : null;
     const incident = noun === null ? undefined : g.entities.find((e) => e.iri === incidents[0]);
     if (noun !== null && incident !== undefined) {

@@ -132,4 +132,30 @@ describe('linkText', () => {
     const got = linkText('Threats to energy transportation keep growing.', gazetteer);
     expect(got.map((m) => [m.text, m.iri])).toEqual([['energy', `${BASE}id/sector/energy`]]);
   });
+
+  it('links an incident by its name without the year, and by its name plus an attack noun', () => {
+    const got = linkText(
+      'The Colonial Pipeline attack, the Kaseya ransomware attack and the SolarWinds compromise.',
+      gazetteer,
+    );
+    expect(got.map((m) => [m.text, m.iri])).toEqual([
+      ['Colonial Pipeline attack', `${BASE}id/incident/colonial-pipeline-2021`],
+      ['Kaseya ransomware attack', `${BASE}id/incident/kaseya-2021`],
+      ['SolarWinds compromise', `${BASE}id/incident/solarwinds-2020`],
+    ]);
+    // Without an attack noun, the name is not the incident.
+    expect(linkText('Colonial Pipeline restarted.', gazetteer).map((m) => m.kind)).not.toContain(
+      'incident',
+    );
+  });
+
+  it('keeps a possessive that belongs to a name, and breaks a name at one that does not', () => {
+    const [dprk] = linkText("The Democratic People's Republic of Korea denied it.", gazetteer);
+    expect(dprk).toMatchObject({
+      text: "Democratic People's Republic of Korea",
+      iri: `${BASE}id/state/PRK`,
+    });
+    const parts = linkText('the UN’s Open-Ended Working Group met in 2021', gazetteer);
+    expect(parts.map((m) => m.kind)).toEqual(['organization', 'process']);
+  });
 });
