@@ -72,16 +72,11 @@ function requestLog(log: Logger): RequestHandler {
 }
 
 /**
- * Builds the Express application over a loaded dataset and a started engine.
- * @param deps - config, engine, logger and the dataset's graph list
+ * The security headers (helmet) and CORS every response carries — shared with the server's cached-answer
+ * fast path, which captures the headers they set so that both paths send the same ones.
  */
-export function createApp(deps: AppDeps): Express {
-  const { config, logger } = deps;
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
-  app.use(requestLog(logger.child({ module: 'http' })));
-  app.use(
+export function edgeMiddleware(): RequestHandler[] {
+  return [
     helmet({
       contentSecurityPolicy: {
         directives: {
@@ -97,9 +92,22 @@ export function createApp(deps: AppDeps): Express {
       },
       strictTransportSecurity: false,
       crossOriginResourcePolicy: { policy: 'cross-origin' },
-    }),
-  );
-  app.use(cors({ exposedHeaders: ['X-Result-Truncated', 'Content-Location', 'Link'] }));
+    }) as RequestHandler,
+    cors({ exposedHeaders: ['X-Result-Truncated', 'Content-Location', 'Link'] }),
+  ];
+}
+
+/**
+ * Builds the Express application over a loaded dataset and a started engine.
+ * @param deps - config, engine, logger and the dataset's graph list
+ */
+export function createApp(deps: AppDeps): Express {
+  const { config, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(requestLog(logger.child({ module: 'http' })));
+  for (const m of edgeMiddleware()) app.use(m);
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', engine: deps.engine.name, version: deps.version });

@@ -1,9 +1,10 @@
 /**
  * Starting the server: find and load the data (all or nothing), start the query workers, listen.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from './app.js';
+import { createApp, edgeMiddleware } from './app.js';
+import { captureHeaders, createCachedAnswerHandler, type Middleware } from './sparql/fastPath.js';
 import type { Config } from './config.js';
 import { findDataSources } from './graph/files.js';
 import { loadDataset, sourcesAsWritten, type GraphInfo, type LoadProgress } from './graph/load.js';
@@ -111,9 +112,21 @@ export async function startServer(
     queries: await loadSavedQueries(config.queriesDir),
     nquads: () => data.nquads,
   });
+  // Cached answers to GET /sparql go out straight from Node's HTTP server, with the same headers.
+  const httpLog = logger.child({ module: 'http' });
+  const cachedAnswer = createCachedAnswerHandler({
+    cache: cached,
+    serviceAllowlist: config.serviceAllowlist,
+    maxResultRows: config.maxResultRows,
+    headers: captureHeaders(edgeMiddleware() as unknown as Middleware[]),
+    log: (entry) => httpLog.info(entry, 'request'),
+  });
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
+    const s = createServer((req, res) => {
+      if (!cachedAnswer(req, res)) app(req, res);
+    });
     s.once('error', reject);
+    s.listen(config.port, config.host, () => resolve(s));
   }).catch(async (error: unknown) => {
     await engine.close();
     throw error;

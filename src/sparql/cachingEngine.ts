@@ -60,9 +60,12 @@ export class CachingEngine implements QueryEngine {
     ]);
   }
 
-  public async query(request: QueryRequest, options?: QueryOptions): Promise<QueryResponse> {
-    if (this.maxBytes === 0 || UNCACHEABLE.test(request.query))
-      return this.inner.query(request, options);
+  /**
+   * The cached answer to `request`, if there is one (counted as a hit), without asking the engine.
+   * @param request - as for `query`
+   */
+  public peek(request: QueryRequest): QueryResponse | undefined {
+    if (this.maxBytes === 0 || UNCACHEABLE.test(request.query)) return undefined;
     const key = this.key(request);
     const hit = this.entries.get(key);
     if (hit !== undefined) {
@@ -70,8 +73,16 @@ export class CachingEngine implements QueryEngine {
       this.entries.delete(key);
       this.entries.set(key, hit);
       this.stats.hits++;
-      return hit;
     }
+    return hit;
+  }
+
+  public async query(request: QueryRequest, options?: QueryOptions): Promise<QueryResponse> {
+    if (this.maxBytes === 0 || UNCACHEABLE.test(request.query))
+      return this.inner.query(request, options);
+    const hit = this.peek(request);
+    if (hit !== undefined) return hit;
+    const key = this.key(request);
     this.stats.misses++;
     const response = await this.inner.query(request, options);
     const size = response.body.length * 2;

@@ -104,3 +104,12 @@ export function negotiate(
 export function contentTypeHeader(mediaType: string): string {
   return `${mediaType}; charset=utf-8`;
 }
+
+/**
+ * True when the client explicitly prefers HTML (a browser), not merely accepts anything.
+ * @param accept - the Accept header
+ */
+export function prefersHtml(accept: string | undefined): boolean {
+  if (accept === undefined) return false;
+  return new Negotiator({ headers: { accept } }).mediaTypes()[0] === 'text/html';
+}

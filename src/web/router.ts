@@ -5,7 +5,6 @@
 import express, { type Request, type Response, type Router } from 'express';
 import path from 'node:path';
 import { PROJECT_ROOT, type Config } from '../config.js';
-import Negotiator from 'negotiator';
 import { BadRequestHttpError, NotAcceptableHttpError, NotFoundHttpError } from '../errors.js';
 import type { SavedQuery } from '../reports/savedQueries.js';
 import { inspectQuery } from '../sparql/inspect.js';
@@ -14,7 +13,7 @@ import type { ShortLinks } from './shortLinks.js';
 import { sparqlExamples, voidDescription } from './wellKnown.js';
 import type { Logger } from '../log.js';
 import type { QueryEngine } from '../sparql/engine.js';
-import { contentTypeHeader, GRAPH_TYPES, negotiate } from '../sparql/formats.js';
+import { contentTypeHeader, GRAPH_TYPES, negotiate, prefersHtml } from '../sparql/formats.js';
 import { describeGraph, describeResource, graphTriples, selectRows } from './describe.js';
 import { convertNTriples } from '../sparql/executor.js';
 import { highlightsFor } from './highlights.js';
@@ -47,11 +46,7 @@ export interface WebRouterDeps {
   readonly graphCount: number;
 }
 
-/** True when the client explicitly prefers HTML (a browser), not merely accepts anything. */
-export function prefersHtml(accept: string | undefined): boolean {
-  if (accept === undefined) return false;
-  return new Negotiator({ headers: { accept } }).mediaTypes()[0] === 'text/html';
-}
+export { prefersHtml };
 
 function origin(req: Request): string {
   return `${req.protocol}://${req.get('host') ?? 'localhost'}`;
