@@ -206,9 +206,28 @@ export class Gazetteer {
   }
 
   private addName(entity: number, source: NameSource, text: string, lang: string): void {
-    // "Colonial Pipeline ransomware attack (2021)": texts leave the year out.
-    const dated = /^(.+?)\s*\((?:\d{4}|[^()]*\b\d{4})\)$/u.exec(text);
-    if (dated?.[1] !== undefined) this.addName(entity, source, dated[1], lang);
+    // "Colonial Pipeline ransomware attack (2021)", "Health Service Executive (Ireland)": texts leave
+    // the qualifier out; an acronym in it ("(UNODA)") is a name too.
+    const dated = /^(.+?)\s*\(([^()]+)\)$/u.exec(text);
+    if (dated?.[1] !== undefined && source !== 'incident-stem') {
+      this.addName(entity, source, dated[1], lang);
+      if (isAcronym(dated[2]!) && !/\s/u.test(dated[2]!))
+        this.addName(entity, 'alt', dated[2]!, lang);
+    }
+    const kindOfEntity = this.entities[entity]!.kind;
+    if (kindOfEntity === 'organization' && (source === 'label' || source === 'alt')) {
+      // "Colonial Pipeline Company", "UnitedHealth Group": the company without its legal suffix.
+      const company = /^(.+?)\s+(?:Company|Inc\.?|Corporation|Corp\.?|Ltd\.?|LLC|plc|Group)$/u.exec(
+        dated?.[1] ?? text,
+      );
+      if (company?.[1] !== undefined && company[1].length > 3)
+        this.addName(entity, 'alt', company[1], lang);
+      // "United Nations Office for Disarmament Affairs" → "Office for Disarmament Affairs".
+      const un = /^(?:United Nations|UN)\s+((?:Office|Department|Institute|Commission)\b.+)$/u.exec(
+        dated?.[1] ?? text,
+      );
+      if (un?.[1] !== undefined) this.addName(entity, 'alt', un[1], lang);
+    }
     // "… ransomware attack": the name before the attack noun is the incident when an attack noun follows.
     if (this.entities[entity]!.kind === 'incident' && source !== 'incident-stem') {
       const stem = INCIDENT_LABEL.exec(dated?.[1] ?? text)?.[1];
@@ -231,7 +250,9 @@ export class Gazetteer {
         : (proper || tokens.length === 1) &&
             /^\p{Lu}/u.test(t.raw) &&
             // "SolarWinds Compromise" as a title; "the SolarWinds compromise" in prose.
-            !(i > 0 && kind === 'incident' && ATTACK_WORD.test(t.raw))
+            !(i > 0 && kind === 'incident' && ATTACK_WORD.test(t.raw)) &&
+            // "an open-ended working group": a long descriptive name is a name in any case.
+            !(source === 'class' && tokens.length >= 3)
           ? 'capital'
           : 'any',
     );

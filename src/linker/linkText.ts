@@ -32,6 +32,50 @@ export interface LinkOptions {
   readonly minConfidence?: number;
 }
 
+/** "resolution 53/70", "General Assembly resolution 68/243", "résolution 73/27". */
+const RESOLUTION =
+  /\b(?:(?:General Assembly|GA|UNGA)\s+)?(?:[Rr]esolution|RESOLUTION|[Rr]ésolution)\s+(?:A\/RES\/)?(\d{2,3})\/(\d{1,3})\b/gu;
+
+const symbolCache = new WeakMap<Gazetteer, Map<string, number>>();
+
+/** Entities by their UN symbol. */
+function resolutionsBySymbol(g: Gazetteer): Map<string, number> {
+  let map = symbolCache.get(g);
+  if (map === undefined) {
+    map = new Map();
+    for (const n of g.names) if (n.source === 'symbol') map.set(n.text, n.entity);
+    symbolCache.set(g, map);
+  }
+  return map;
+}
+
+const agendaTitleCache = new WeakMap<Gazetteer, Set<number>>();
+
+/**
+ * Titles that name no one document: a long document title that several documents share, or that is
+ * part of another's title ("Developments in the field of information and telecommunications in the
+ * context of international security" is an agenda item, and the title of many resolutions and reports).
+ * Such a title links nothing, and nothing inside it links either.
+ */
+function agendaTitles(g: Gazetteer): Set<number> {
+  const cached = agendaTitleCache.get(g);
+  if (cached !== undefined) return cached;
+  const titles = g.names
+    .map((n, id) => ({ n, id, joined: ` ${n.keys.join(' ')} ` }))
+    .filter(({ n }) => g.entities[n.entity]!.kind === 'document' && n.keys.length >= 6);
+  const out = new Set<number>();
+  for (const a of titles) {
+    if (
+      titles.some(
+        (b) => b.n.entity !== a.n.entity && (b.joined === a.joined || b.joined.includes(a.joined)),
+      )
+    )
+      out.add(a.id);
+  }
+  agendaTitleCache.set(g, out);
+  return out;
+}
+
 interface Candidate {
   readonly first: number;
   readonly last: number;
@@ -59,6 +103,8 @@ const REJECT_CONTEXT: ReadonlyArray<{ iri: RegExp; context: RegExp }> = [
     context:
       /\b(?:Atlanta|Savannah|U\.?S\.? state|state of Georgia|Georgia Tech|Governor|Peach State|county)\b/iu,
   },
+  // "Alpharetta, Georgia": a town, then the US state.
+  { iri: /\/id\/state\/GEO$/u, context: /\b(?!Tbilisi|Batumi|Kutaisi)\p{Lu}\p{Ll}+, Georgia\b/u },
 ];
 
 /**
@@ -66,7 +112,7 @@ const REJECT_CONTEXT: ReadonlyArray<{ iri: RegExp; context: RegExp }> = [
  * "United Nations Charter" links nothing (not even "United Nations").
  */
 const BLOCKING_NAMES =
-  /\b(?:United Nations Charter|UN Charter|Charter of the United Nations|Paris Peace Forum|Paris Agreement|Budapest Convention)\b/gu;
+  /\b(?:United Nations Charter|UN Charter|Charter of the United Nations|Charte des Nations [Uu]nies|Paris Peace Forum|Paris Agreement|Budapest Convention|North Atlantic Council|Microsoft Exchange(?! (?:hack|attack|compromise|breach)))\b/gu;
 
 /** Words that may stand between "norm" and what it protects: "the norm on protecting CERTs". */
 const NORM_CONNECTORS = new Set([
@@ -89,6 +135,35 @@ const NORM_CONNECTORS = new Set([
   'and',
 ]);
 
+/** "the sixth GGE", "le premier GTCNL": the nth round. */
+const ORDINALS: Readonly<Record<string, number>> = {
+  first: 1,
+  second: 2,
+  third: 3,
+  fourth: 4,
+  fifth: 5,
+  sixth: 6,
+  seventh: 7,
+  '1st': 1,
+  '2nd': 2,
+  '3rd': 3,
+  '4th': 4,
+  '5th': 5,
+  '6th': 6,
+  premier: 1,
+  première: 1,
+  deuxième: 2,
+  seconde: 2,
+  troisième: 3,
+  quatrième: 4,
+  cinquième: 5,
+  sixième: 6,
+};
+const ORDINAL_BEFORE =
+  /\b(first|second|third|fourth|fifth|sixth|seventh|1st|2nd|3rd|4th|5th|6th|premier|première|deuxième|seconde|troisième|quatrième|cinquième|sixième)\s+$/iu;
+/** "the 2015 Group of Governmental Experts": the round of that year. */
+const YEAR_BEFORE = /\b((?:19|20)\d\d)\s+$/u;
+
 /** A group's short name used for the whole series of groups: "GGE dialogues", "the series of GGEs". */
 const SERIES_AFTER =
   /^\s+(?:dialogues|processes|rounds|series|format|formats|mandates|tradition)\b/iu;
@@ -96,7 +171,8 @@ const SERIES_BEFORE =
   /\b(?:series of|successive|previous|past|all|each|every|several|various|consecutive)\s+(?:the\s+)?$/iu;
 
 /** Words that make a demonym name the State acting: "the Russian government". */
-const STATE_ACTORS = /^\s+(?:government|authorities|officials|ministry|foreign ministry|state)\b/iu;
+const STATE_ACTORS =
+  /^\s+(?:government|authorities|officials|ministry|foreign ministry|delegation|state)\b(?!-)/iu;
 
 /** Nouns that turn a victim or an actor into its incident: "the SolarWinds hack". */
 const INCIDENT_NOUN =
@@ -161,13 +237,19 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
   const tokens = tokenize(text);
   const years = yearsIn(text);
   const found: Mention[] = [];
+  const titleSpans: Array<readonly [number, number]> = [];
 
-  // Which year is this mention about? The nearest year written in the text, else the document's.
+  // Which year is this mention about? A year written close by in the same sentence, else the
+  // document's, else the nearest year anywhere in the text.
   const contextYear = (at: number): number | undefined => {
-    let best: { year: number; d: number } | undefined;
+    let best: { year: number; at: number; d: number } | undefined;
     for (const y of years) {
       const d = Math.abs(y.at - at);
-      if (best === undefined || d < best.d) best = { year: y.year, d };
+      if (best === undefined || d < best.d) best = { year: y.year, at: y.at, d };
+    }
+    if (best !== undefined && best.d <= 120) {
+      const gap = text.slice(Math.min(at, best.at), Math.max(at, best.at));
+      if (!/[.!?]\s|\n/u.test(gap)) return best.year;
     }
     return options.documentYear ?? best?.year;
   };
@@ -182,6 +264,11 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
       .filter((n) => caseOk(n, tokens, c.first))
       .filter((n) => !possessive || /['’]s\s/u.test(n.text));
     if (names.length === 0) continue;
+    const agenda = agendaTitles(g);
+    if (agenda.size > 0 && c.names.every((id) => agenda.has(id))) {
+      titleSpans.push([start, tokens[c.last]!.end]);
+      continue;
+    }
     // A name that ends in a bracket ("13(k)") takes the text's closing bracket too.
     const closes = names.some((n) => n.text.endsWith(')')) && text[tokens[c.last]!.end] === ')';
     const end = tokens[c.last]!.end + (closes ? 1 : 0);
@@ -194,27 +281,53 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     }
     let choices = [...perEntity.entries()];
     let rule = '';
+    let spanStart = start;
+    let unresolved = false;
     if (choices.length > 1 && choices.every(([e]) => g.entities[e]!.years.length > 0)) {
-      const year = contextYear(start);
-      if (year !== undefined) {
-        const containing = choices.filter(([e]) => {
-          const ys = g.entities[e]!.years;
-          return ys[0]! <= year && year <= ys[ys.length - 1]!;
-        });
-        if (containing.length > 0) {
-          choices = containing.sort(
-            ([a], [b]) => g.entities[a]!.years[0]! - g.entities[b]!.years[0]!,
-          );
-          rule = ` context:year ${year}`;
-        }
+      const byStart = [...choices].sort(
+        ([a], [b]) => g.entities[a]!.years[0]! - g.entities[b]!.years[0]!,
+      );
+      const before = text.slice(Math.max(0, start - 16), start);
+      const ordinal = ORDINAL_BEFORE.exec(before);
+      const premodifier = YEAR_BEFORE.exec(before);
+      const nth = ordinal === null ? undefined : ORDINALS[ordinal[1]!.toLowerCase()];
+      if (nth !== undefined && nth <= byStart.length) {
+        // "the sixth GGE": the rounds in order.
+        choices = [byStart[nth - 1]!];
+        spanStart = start - ordinal![0].length;
+        rule = ` context:ordinal ${nth}`;
+      } else {
+        const year = premodifier !== null ? Number(premodifier[1]) : contextYear(start);
+        if (year !== undefined) {
+          const containing = byStart.filter(([e]) => {
+            const ys = g.entities[e]!.years;
+            return ys[0]! <= year && year <= ys[ys.length - 1]!;
+          });
+          // Between two rounds, "the GGE" is the latest one before.
+          const earlier = byStart.filter(([e]) => g.entities[e]!.years[0]! <= year);
+          const picked = containing.length > 0 ? containing : earlier.slice(-1);
+          if (picked.length > 0) {
+            choices = picked;
+            rule = ` context:year ${year}`;
+            if (premodifier !== null && containing.length > 0)
+              spanStart = start - premodifier[0].length;
+          } else unresolved = true;
+        } else unresolved = true;
       }
     }
-    // "the new OEWG": of several rounds, the latest.
-    if (choices.length > 1 && /\bnew\s+$/u.test(text.slice(Math.max(0, start - 8), start))) {
-      choices = [...choices]
-        .sort(([a], [b]) => (g.entities[b]!.years[0] ?? 0) - (g.entities[a]!.years[0] ?? 0))
-        .slice(0, 1);
+    // "the new OEWG": the round that starts in the text's year or after it, else the latest.
+    if (
+      perEntity.size > 1 &&
+      /\bnew\s+$/u.test(text.slice(Math.max(0, start - 8), start)) &&
+      [...perEntity.keys()].every((e) => g.entities[e]!.years.length > 0)
+    ) {
+      const year = contextYear(start) ?? 0;
+      const rounds = [...perEntity.entries()].sort(
+        ([a], [b]) => g.entities[a]!.years[0]! - g.entities[b]!.years[0]!,
+      );
+      choices = [rounds.find(([e]) => g.entities[e]!.years[0]! >= year) ?? rounds.at(-1)!];
       rule = ' context:new';
+      unresolved = false;
     }
     choices.sort(
       ([a, na], [b, nb]) =>
@@ -248,6 +361,8 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
       continue;
     let confidence = BASE_CONFIDENCE[name.source];
     if (ambiguous) confidence -= rule === '' ? 0.25 : 0.1;
+    // Several rounds and nothing in the text to choose one: no link rather than a guess.
+    if (unresolved && name.source === 'class') confidence -= 0.4;
     if (c.plural) confidence -= 0.05;
     // A one-word, lower-case name ("energy") is often just a word.
     if (
@@ -259,9 +374,9 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     const window = text.slice(Math.max(0, start - 24), Math.min(text.length, end + 24));
     if (REJECT_CONTEXT.some((r) => r.iri.test(entity.iri) && r.context.test(window))) continue;
     let mention: Mention = {
-      start,
+      start: spanStart,
       end,
-      text: text.slice(start, end),
+      text: text.slice(spanStart, end),
       iri: entity.iri,
       kind: entity.kind,
       label: entity.label,
@@ -278,6 +393,23 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
         text: text.slice(start, end + actor[0].length),
         confidence: 0.8,
       };
+    }
+    // "hospitals" stands for the sector; "a hospital" is one building.
+    if (
+      entity.kind === 'sector' &&
+      /s$/u.test(name.raws[name.raws.length - 1] ?? '') &&
+      !/s$/iu.test(tokens[c.last]!.raw)
+    )
+      continue;
+    // "norm 13(h)", "norme 13 f)": the word for norm belongs to the name.
+    if (entity.kind === 'norm' && name.source === 'notation') {
+      const word = /\b(?:[Nn]orms?|[Nn]ormes?|NORMS?)\s+$/u.exec(
+        text.slice(Math.max(0, mention.start - 8), mention.start),
+      );
+      if (word !== null) {
+        const s0 = mention.start - word[0].length;
+        mention = { ...mention, start: s0, text: text.slice(s0, mention.end) };
+      }
     }
     if (name.source === 'incident-stem' && noun0 !== null) {
       mention = {
@@ -304,9 +436,7 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     }
     // "the 2015 GGE report", "the GGE's final report": the process's report.
     if (entity.kind === 'process' && entity.finalReport !== undefined) {
-      const after = /^(?:['’]s)?\s+(?:final\s+|consensus\s+|substantive\s+)?report\b/iu.exec(
-        text.slice(end),
-      );
+      const after = /^\s+(?:final\s+|consensus\s+|substantive\s+)?report\b/iu.exec(text.slice(end));
       const report = g.entities.find((e) => e.iri === entity.finalReport);
       if (after !== null && report !== undefined) {
         mention = {
@@ -390,8 +520,13 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
 
   for (const p of normParaphrases(text, tokens, g)) {
     const e = g.entities[p.pattern.entity]!;
-    const start = tokens[p.first]!.start;
+    let start = tokens[p.first]!.start;
     const end = tokens[p.last]!.end;
+    // "not to damage critical infrastructure": a prohibition keeps its "not".
+    const negation = /^(?:do\s+)?not\b/iu.test(p.pattern.text)
+      ? /\bnot\s+(?:to\s+)?$/iu.exec(text.slice(Math.max(0, start - 8), start))
+      : null;
+    if (negation !== null) start -= negation[0].length;
     found.push({
       start,
       end,
@@ -404,9 +539,27 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     });
   }
 
-  const blocked = [...text.matchAll(BLOCKING_NAMES)].map(
-    (m) => [m.index, m.index + m[0].length] as const,
-  );
+  // "resolution 73/27", "General Assembly resolution 68/243": the resolution by its number.
+  for (const m of text.matchAll(RESOLUTION)) {
+    const e = resolutionsBySymbol(g).get(`A/RES/${m[1]}/${m[2]}`);
+    if (e === undefined) continue;
+    const entity = g.entities[e]!;
+    found.push({
+      start: m.index,
+      end: m.index + m[0].length,
+      text: m[0],
+      iri: entity.iri,
+      kind: entity.kind,
+      label: entity.label,
+      confidence: 0.95,
+      rule: `resolution-number "A/RES/${m[1]}/${m[2]}"`,
+    });
+  }
+
+  const blocked = [
+    ...[...text.matchAll(BLOCKING_NAMES)].map((m) => [m.index, m.index + m[0].length] as const),
+    ...titleSpans,
+  ];
   // The longest mention wins an overlap; then the more confident one; then the earlier.
   found.sort(
     (a, b) =>
@@ -420,6 +573,17 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     kept.push(m);
   }
   kept.sort((a, b) => a.start - b.start);
+  // "hospitals and clinics", "ALPHV/BlackCat": two names of one entity side by side are one mention.
+  for (let i = kept.length - 1; i > 0; i--) {
+    const a = kept[i - 1]!;
+    const b = kept[i]!;
+    if (
+      a.iri === b.iri &&
+      ((a.kind === 'sector' && /^\s*(?:and|or|&|\/)\s*$/u.test(text.slice(a.end, b.start))) ||
+        (a.kind === 'actor' && text.slice(a.end, b.start) === '/'))
+    )
+      kept.splice(i - 1, 2, { ...a, end: b.end, text: text.slice(a.start, b.end) });
+  }
   // "energy transportation": a sector word modifying another sector word names the first sector;
   // the head noun is not a second one.
   return kept.filter((m, i) => {

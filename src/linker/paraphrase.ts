@@ -56,6 +56,9 @@ const FUNCTION_WORDS = new Set([
 const NORM_CONTEXT =
   /\b(?:norms?|GGE|OEWG|report|framework|recommend\w*|commit\w*|agreed|endorsed|expectations?|responsible (?:state|State) behaviou?r|A\/\d+\/\d+|should)\b/u;
 
+/** Label words a paraphrase may leave out ("reporting technical vulnerabilities" for "Report ICT vulnerabilities"). */
+const SKIPPABLE = new Set(['ict', 'icts', 'information', 'communication', 'technology', 'all']);
+
 export interface NormPattern {
   readonly entity: number;
   /** The label it comes from. */
@@ -159,7 +162,7 @@ export function normParaphrases(
           matched++;
           k++;
           last = j;
-        } else if (k + 1 < p.keys.length && key === p.keys[k + 1]) {
+        } else if (k + 1 < p.keys.length && key === p.keys[k + 1] && SKIPPABLE.has(p.keys[k]!)) {
           matched++;
           k += 2;
           last = j;
@@ -168,6 +171,16 @@ export function normParaphrases(
       // The object must be there: the label's last content word ends the paraphrase.
       if (k < p.keys.length || tokens[last]!.key !== p.keys[p.keys.length - 1]) continue;
       if (matched < needed) continue;
+      // "… wrongful acts using ICTs": a label word the text moved to the end.
+      const missing = new Set(p.keys);
+      for (let j = i; j <= last; j++) missing.delete(tokens[j]!.key);
+      for (let j = last + 1; j <= last + 2 && j < tokens.length && missing.size > 0; j++) {
+        if (/[.;:!?,]|\n/u.test(text.slice(tokens[j - 1]!.end, tokens[j]!.start))) break;
+        if (missing.has(tokens[j]!.key)) {
+          missing.delete(tokens[j]!.key);
+          last = j;
+        }
+      }
       if (matched > bestMatched) {
         best = { first: i, last, pattern: p };
         bestMatched = matched;

@@ -16,13 +16,15 @@ export interface Token {
 }
 
 // Dotted abbreviations first ("U.S.", "U.K."), then runs of letters and digits.
-const TOKEN = /(?:\p{Lu}\.){2,}|[\p{L}\p{N}]+/gu;
+// A word broken across a line end by a hyphen ("Pro-\ngramme") is one token.
+const TOKEN = /(?:\p{Lu}\.){2,}|[\p{L}\p{N}]+(?:[-\u00ad\u2010]\r?\n[ \t]*[\p{L}\p{N}]+)*/gu;
 
 /**
  * The folded key of a token.
  * @param raw - the token as written
  */
 export function foldKey(raw: string): string {
+  if (/\n/u.test(raw)) raw = raw.replace(/[-\u00ad\u2010]\r?\n[ \t]*/gu, '');
   return stem(raw.normalize('NFKD').replace(/\p{M}/gu, '').replace(/\./gu, '').toLowerCase());
 }
 

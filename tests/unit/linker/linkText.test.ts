@@ -158,4 +158,40 @@ describe('linkText', () => {
     const parts = linkText('the UN’s Open-Ended Working Group met in 2021', gazetteer);
     expect(parts.map((m) => m.kind)).toEqual(['organization', 'process']);
   });
+
+  it('links resolutions by number, rounds by ordinal or year, and names broken across lines', () => {
+    const text =
+      'General Assembly resolution 70/237 welcomed it; the sixth GGE and the 2015 Group of ' +
+      'Governmental Experts followed the Pro-\ngramme of Action debate.';
+    const got = linkText(text, gazetteer).map((m) => [m.text, m.iri.replace(`${BASE}id/`, '')]);
+    expect(got).toEqual([
+      ['General Assembly resolution 70/237', 'document/A-RES-70-237'],
+      ['sixth GGE', 'process/gge-2019-2021'],
+      ['2015 Group of Governmental Experts', 'process/gge-2014-2015'],
+      ['Pro-\ngramme of Action', 'initiative/programme-of-action'],
+    ]);
+  });
+
+  it('takes "hospitals" for the sector but not "a hospital", and one sector named twice as one', () => {
+    expect(linkText('A hospital in Brno was hit.', gazetteer).map((m) => m.kind)).not.toContain(
+      'sector',
+    );
+    const [m] = linkText('Attacks on hospitals and clinics rose.', gazetteer);
+    expect(m).toMatchObject({ text: 'hospitals and clinics', iri: `${BASE}id/sector/healthcare` });
+  });
+
+  it('names from labels without their qualifier or legal suffix, and French group names', () => {
+    const got = linkText(
+      'The Health Service Executive, Colonial Pipeline and the Office for Disarmament Affairs; ' +
+        'le Groupe de travail à composition non limitée.',
+      gazetteer,
+      { documentYear: 2022 },
+    ).map((m) => m.iri.replace(`${BASE}id/`, ''));
+    expect(got).toEqual([
+      'organization/hse-ireland',
+      'organization/colonial-pipeline',
+      'organization/unoda',
+      'process/oewg-2021-2025',
+    ]);
+  });
 });
