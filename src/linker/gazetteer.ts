@@ -254,7 +254,10 @@ export class Gazetteer {
             // "an open-ended working group": a long descriptive name is a name in any case.
             !(source === 'class' && tokens.length >= 3)
           ? 'capital'
-          : 'any',
+          : // A short class name ("Permanent mechanism") is a name only when written as one.
+            source === 'class' && tokens.length < 3 && i === 0
+            ? 'capital'
+            : 'any',
     );
     const keys = tokens.map((t) => t.key);
     // One-letter or purely numeric names link nothing on their own.
@@ -274,6 +277,9 @@ export class Gazetteer {
     if (this.entities[entity]!.kind === 'norm' && source === 'alt') {
       const m =
         /^(?:the\s+)?norms?\s+(?:on|against|of|for)\s+(.+)$/iu.exec(text) ??
+        /^(?:la\s+)?normes?\s+(?:sur|relative\s+(?:aux?|à))\s+(?:les?\s+|la\s+|l['’])?(.+)$/iu.exec(
+          text,
+        ) ??
         /^(.+?)\s+norm$/iu.exec(text);
       const kw = m?.[1];
       if (kw !== undefined)

@@ -112,10 +112,25 @@ const REJECT_CONTEXT: ReadonlyArray<{ iri: RegExp; context: RegExp }> = [
  * "United Nations Charter" links nothing (not even "United Nations").
  */
 const BLOCKING_NAMES =
-  /\b(?:United Nations Charter|UN Charter|Charter of the United Nations|Charte des Nations [Uu]nies|Paris Peace Forum|Paris Agreement|Budapest Convention|North Atlantic Council|Microsoft Exchange(?! (?:hack|attack|compromise|breach)))\b/gu;
+  /\b(?:United Nations Charter|UN Charter|Charter of the United Nations|Charte des Nations [Uu]nies|Paris Peace Forum|Paris Agreement|Budapest Convention|North Atlantic Council|[Ii]nformation and [Tt]elecommunications|Microsoft Exchange(?! (?:hack|attack|compromise|breach)))\b/gu;
 
 /** Words that may stand between "norm" and what it protects: "the norm on protecting CERTs". */
 const NORM_CONNECTORS = new Set([
+  'damag',
+  'target',
+  'protect',
+  'relative',
+  'aux',
+  'au',
+  'sur',
+  'le',
+  'la',
+  'les',
+  'des',
+  'de',
+  'du',
+  'l',
+  'd',
   'on',
   'of',
   'for',
@@ -220,7 +235,9 @@ function candidates(text: string, tokens: readonly Token[], g: Gazetteer): Candi
 
 /** Four-digit years in the text, with where they are. */
 function yearsIn(text: string): Array<{ year: number; at: number }> {
-  return [...text.matchAll(/\b(19[89]\d|20[0-4]\d)\b/gu)].map((m) => ({
+  // A year right before a capitalised word modifies that name ("the 2015 GGE report"): it dates
+  // that thing, not what is said around it.
+  return [...text.matchAll(/\b(19[89]\d|20[0-4]\d)\b(?![ \u00a0]+\p{Lu})/gu)].map((m) => ({
     year: Number(m[1]),
     at: m.index,
   }));
@@ -281,6 +298,7 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     }
     let choices = [...perEntity.entries()];
     let rule = '';
+    const end0 = tokens[c.last]!.end;
     let spanStart = start;
     let unresolved = false;
     if (choices.length > 1 && choices.every(([e]) => g.entities[e]!.years.length > 0)) {
@@ -288,10 +306,26 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
         ([a], [b]) => g.entities[a]!.years[0]! - g.entities[b]!.years[0]!,
       );
       const before = text.slice(Math.max(0, start - 16), start);
+      // "the Group of Governmental Experts (A/70/174)": the round whose report that is.
+      const symbolAfter = /^\s*\(?\s*(A\/\d+\/\d+)\b/u.exec(text.slice(end0, end0 + 16));
+      const bySymbol =
+        symbolAfter === null
+          ? undefined
+          : byStart.find(
+              ([e]) =>
+                g.entities[e]!.finalReport !== undefined &&
+                g.entities[e]!.finalReport ===
+                  g.entities[resolutionsBySymbol(g).get(symbolAfter[1]!) ?? -1]?.iri,
+            );
       const ordinal = ORDINAL_BEFORE.exec(before);
       const premodifier = YEAR_BEFORE.exec(before);
       const nth = ordinal === null ? undefined : ORDINALS[ordinal[1]!.toLowerCase()];
-      if (nth !== undefined && nth <= byStart.length) {
+      if (bySymbol !== undefined) {
+        choices = [bySymbol];
+        rule = ` context:symbol ${symbolAfter![1]}`;
+        if (nth !== undefined && byStart[nth - 1]?.[0] === bySymbol[0])
+          spanStart = start - ordinal![0].length;
+      } else if (nth !== undefined && nth <= byStart.length) {
         // "the sixth GGE": the rounds in order.
         choices = [byStart[nth - 1]!];
         spanStart = start - ordinal![0].length;
@@ -305,7 +339,25 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
           });
           // Between two rounds, "the GGE" is the latest one before.
           const earlier = byStart.filter(([e]) => g.entities[e]!.years[0]! <= year);
-          const picked = containing.length > 0 ? containing : earlier.slice(-1);
+          // In the year two rounds meet (2021), the text's own year decides; else the later one.
+          const both = containing.filter(([e]) => {
+            const ys = g.entities[e]!.years;
+            const y = options.documentYear;
+            return y !== undefined && ys[0]! <= y && y <= ys[ys.length - 1]!;
+          });
+          // Before any round had started, the first one (about to be set up).
+          const first = byStart[0]!;
+          const upcoming = g.entities[first[0]]!.years[0]! - year <= 2 ? [first] : [];
+          const picked =
+            containing.length > 1
+              ? both.length === 1
+                ? both
+                : containing.slice(0, 1)
+              : containing.length > 0
+                ? containing
+                : earlier.length > 0
+                  ? earlier.slice(-1)
+                  : upcoming;
           if (picked.length > 0) {
             choices = picked;
             rule = ` context:year ${year}`;
@@ -468,7 +520,7 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
 
   // Norms named by what they protect: "the norm on protecting CERTs", "the supply chain norm".
   for (let i = 0; i < tokens.length; i++) {
-    if (tokens[i]!.key !== 'norm' && tokens[i]!.key !== 'norms') continue;
+    if (!['norm', 'norms', 'norme', 'normes'].includes(tokens[i]!.key)) continue;
     for (const kw of g.normKeywords) {
       // keyword after "norm", up to three words between ("on protecting the")
       for (let skip = 0; skip <= 3; skip++) {
@@ -539,6 +591,31 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     });
   }
 
+  // "the 2015 report": the one report of a group that concluded that year, if there is just one.
+  for (const m of text.matchAll(/\b((?:19|20)\d\d)\s+[Rr]eport\b/gu)) {
+    const year = Number(m[1]);
+    const reports = new Set(
+      g.entities
+        .filter(
+          (e) => e.kind === 'process' && e.finalReport !== undefined && e.years.at(-1) === year,
+        )
+        .map((e) => e.finalReport!),
+    );
+    if (reports.size !== 1) continue;
+    const report = g.entities.find((e) => e.iri === [...reports][0]);
+    if (report === undefined) continue;
+    found.push({
+      start: m.index,
+      end: m.index + m[0].length,
+      text: m[0],
+      iri: report.iri,
+      kind: report.kind,
+      label: report.label,
+      confidence: 0.75,
+      rule: `year-report ${year}`,
+    });
+  }
+
   // "resolution 73/27", "General Assembly resolution 68/243": the resolution by its number.
   for (const m of text.matchAll(RESOLUTION)) {
     const e = resolutionsBySymbol(g).get(`A/RES/${m[1]}/${m[2]}`);
@@ -565,8 +642,16 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     (a, b) =>
       b.end - b.start - (a.end - a.start) || b.confidence - a.confidence || a.start - b.start,
   );
+  // "cooperation norm 13(h)": the number says which norm; a descriptive name around it does not.
+  const numbered = found.filter((m) => m.kind === 'norm' && m.rule.startsWith('name:notation'));
   const kept: Mention[] = [];
   for (const m of found) {
+    if (
+      m.kind === 'norm' &&
+      !m.rule.startsWith('name:notation') &&
+      numbered.some((n) => n.iri !== m.iri && m.start < n.end && n.start < m.end)
+    )
+      continue;
     if (m.confidence < (options.minConfidence ?? 0.5)) continue;
     if (blocked.some(([s, e]) => m.start >= s && m.end <= e)) continue;
     if (kept.some((k) => m.start < k.end && k.start < m.end)) continue;
