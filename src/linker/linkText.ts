@@ -658,6 +658,19 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     kept.push(m);
   }
   kept.sort((a, b) => a.start - b.start);
+  // "the energy, transport and water sectors": the head noun is shared by the list; each sector is its word.
+  for (let i = 1; i < kept.length; i++) {
+    const m = kept[i]!;
+    const head = /[ \u00a0]+sectors?$/iu.exec(m.text);
+    const prev = kept[i - 1]!;
+    if (
+      m.kind === 'sector' &&
+      head !== null &&
+      prev.kind === 'sector' &&
+      /^,?\s+(?:and|or)\s+$|^,\s+$/u.test(text.slice(prev.end, m.start))
+    )
+      kept[i] = { ...m, end: m.end - head[0].length, text: m.text.slice(0, -head[0].length) };
+  }
   // "hospitals and clinics", "ALPHV/BlackCat": two names of one entity side by side are one mention.
   for (let i = kept.length - 1; i > 0; i--) {
     const a = kept[i - 1]!;
