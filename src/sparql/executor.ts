@@ -7,7 +7,7 @@ import oxigraph from 'oxigraph';
 import { createRequire } from 'node:module';
 import type { EngineName } from '../config.js';
 import { QuerySyntaxError } from '../errors.js';
-import type { QueryRequest, QueryResponse, SerializedError } from './engine.js';
+import type { DataChange, QueryRequest, QueryResponse, SerializedError } from './engine.js';
 import { inspectQuery, withDataset } from './inspect.js';
 import { capTriples, serializeSolutions } from './results.js';
 import { freeStore } from '../graph/oxigraphUtil.js';
@@ -22,6 +22,8 @@ export interface Executor {
   readonly name: EngineName;
   readonly description: string;
   execute(request: QueryRequest): Promise<QueryResponse>;
+  /** Applies a change to this executor's copy of the data. */
+  apply(change: DataChange): void;
   free(): void;
 }
 
@@ -162,6 +164,13 @@ export function createOxigraphExecutor(nquads: string, options: ExecutorOptions)
         truncated: capped.truncated,
       });
     },
+    apply(change: DataChange): void {
+      // `parse` keeps blank node labels (`load` would rename them), so changes can refer to them.
+      for (const q of oxigraph.parse(change.delete, { format: 'application/n-quads' }))
+        store.delete(q);
+      for (const q of oxigraph.parse(change.insert, { format: 'application/n-quads' }))
+        store.add(q);
+    },
     free(): void {
       freeStore(store);
     },
@@ -259,6 +268,13 @@ export async function createComunicaExecutor(
         rows: capped.rows,
         truncated: capped.truncated,
       };
+    },
+    apply(change: DataChange): void {
+      // An explicit empty prefix keeps blank node labels as written.
+      const parse = (text: string) =>
+        new n3.Parser({ format: 'N-Quads', blankNodePrefix: '' }).parse(text);
+      store.removeQuads(parse(change.delete));
+      store.addQuads(parse(change.insert));
     },
     free(): void {
       // The N3 store is garbage-collected with this executor.

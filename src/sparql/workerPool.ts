@@ -11,13 +11,14 @@ import type { EngineName } from '../config.js';
 import { HttpError, QueryTimeoutHttpError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type {
+  DataChange,
   QueryEngine,
   QueryOptions,
   QueryRequest,
   QueryResponse,
   SerializedError,
 } from './engine.js';
-import type { WorkerInit, WorkerReply } from './worker.js';
+import type { WorkerInit, WorkerMessage, WorkerReply } from './worker.js';
 
 export interface WorkerPoolOptions {
   readonly engine: EngineName;
@@ -29,6 +30,8 @@ export interface WorkerPoolOptions {
   /** Deadline when a query gives none. */
   readonly defaultTimeoutMs: number;
   readonly logger: Logger;
+  /** Changes to apply over `nquads` before the first query (e.g. the user graphs). */
+  readonly changes?: readonly DataChange[];
 }
 
 interface Task {
@@ -82,7 +85,10 @@ export class WorkerPool implements QueryEngine {
   public readonly name: EngineName;
   public description = '';
   private readonly options: WorkerPoolOptions;
-  private readonly init: WorkerInit;
+  private readonly init: Omit<WorkerInit, 'changes'>;
+  /** Every change since `nquads`, in order: a worker started later applies them all. */
+  private changes: DataChange[];
+  private changeSeq = 0;
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
@@ -103,6 +109,7 @@ export class WorkerPool implements QueryEngine {
       maxRows: options.maxRows,
       serviceAllowlist: options.serviceAllowlist,
     };
+    this.changes = [...(options.changes ?? [])];
   }
 
   /**
@@ -122,7 +129,8 @@ export class WorkerPool implements QueryEngine {
   }
 
   private spawn(slot: Slot): Promise<void> {
-    const worker = startWorker(this.init);
+    // The changes so far travel with the worker's start; later ones are posted to it like to the rest.
+    const worker = startWorker({ ...this.init, changes: [...this.changes] });
     slot.worker = worker;
     slot.ready = false;
     return new Promise<void>((resolve, reject) => {
@@ -137,7 +145,14 @@ export class WorkerPool implements QueryEngine {
         } else if (reply.type === 'init-error') {
           reject(new Error(`Query worker failed to start: ${reply.message}`));
           void worker.terminate();
-        } else this.settle(slot, reply);
+        } else if (reply.type === 'apply-error') {
+          // Its copy of the data is now unknown: start a fresh one, which applies every change.
+          this.options.logger.error(
+            { seq: reply.seq, message: reply.message },
+            'a query worker could not apply a change; replacing it',
+          );
+          if (slot.worker === worker) this.retire(slot, worker);
+        } else if (reply.type !== 'applied') this.settle(slot, reply);
       });
       worker.on('error', (error) => {
         this.options.logger.error({ err: error }, 'query worker crashed');
@@ -154,6 +169,17 @@ export class WorkerPool implements QueryEngine {
         if (started) this.replace(slot);
       });
     });
+  }
+
+  /** Takes a worker out of service: its query (if any) fails, and a fresh worker takes the slot. */
+  private retire(slot: Slot, worker: Worker): void {
+    const task = slot.task;
+    this.clearSlot(slot);
+    slot.ready = false;
+    slot.worker = undefined;
+    void worker.terminate();
+    task?.reject(new HttpError(500, 'The query worker was replaced while answering.'));
+    this.replace(slot);
   }
 
   private replace(slot: Slot): void {
@@ -208,8 +234,36 @@ export class WorkerPool implements QueryEngine {
         task.reject(new QueryTimeoutHttpError(task.timeoutMs));
         this.replace(slot);
       }, remaining);
-      worker.postMessage({ id: task.id, request: task.request });
+      worker.postMessage({
+        type: 'query',
+        id: task.id,
+        request: task.request,
+      } satisfies WorkerMessage);
     }
+  }
+
+  /**
+   * Applies a change to every worker's copy of the data. A worker handles its messages in order, so
+   * every query dispatched after this call sees the change; a query already running finishes on the
+   * data it started with.
+   * @param change - quads to remove and to add, as N-Quads
+   */
+  public apply(change: DataChange): void {
+    if (this.closed) return;
+    this.changes.push(change);
+    const seq = ++this.changeSeq;
+    for (const slot of this.slots) {
+      slot.worker?.postMessage({ type: 'apply', seq, change } satisfies WorkerMessage);
+    }
+  }
+
+  /**
+   * Replaces the list of changes a new worker applies at start (e.g. with one change that holds
+   * the user graphs as they are now, after a compaction), without touching running workers.
+   * @param changes - equivalent to every change so far
+   */
+  public rebaseChanges(changes: readonly DataChange[]): void {
+    this.changes = [...changes];
   }
 
   public query(request: QueryRequest, options: QueryOptions = {}): Promise<QueryResponse> {
