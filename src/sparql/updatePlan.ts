@@ -111,6 +111,10 @@ export function planUpdate(text: string, refusal: GraphRefusal): UpdatePlan {
   } catch (error) {
     throw new BadRequestHttpError(`Syntax error in the update: ${(error as Error).message}`);
   }
+  // A request of nothing but PREFIX/BASE declarations is an update with no operations.
+  if ((parsed as { type?: string }).type === undefined) {
+    parsed = { type: 'update', prefixes: parsed.prefixes, updates: [] };
+  }
   if (parsed.type !== 'update') {
     throw new BadRequestHttpError(
       'This is a query, not an update: send queries as "query" (or application/sparql-query).',
