@@ -104,7 +104,7 @@ export function createApp(deps: AppDeps): Express {
       crossOriginResourcePolicy: { policy: 'cross-origin' },
     }),
   );
-  app.use(cors({ exposedHeaders: ['X-Result-Truncated', 'Content-Location', 'Link'] }));
+  app.use(cors({ exposedHeaders: ['X-Result-Truncated', 'Content-Location', 'Link', 'Location'] }));
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', engine: deps.engine.name, version: deps.version });

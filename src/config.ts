@@ -75,7 +75,7 @@ export const DEFAULTS: Config = Object.freeze({
   stateDir: path.join(PROJECT_ROOT, '.cdg-state'),
   cacheBytes: 64 * 1024 * 1024,
   writeTokenSha256: '',
-  journalCompactBytes: 16 * 1024 * 1024,
+  journalCompactBytes: 4 * 1024 * 1024,
 });
 
 /** Raw, unvalidated settings as strings or values, from any layer. */

@@ -314,6 +314,8 @@ export class Journal {
   /** Appends and compactions run one at a time, in order. */
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Set when a failed append could not be cut back: appending after it would corrupt the file. */
+  private broken: Error | undefined;
 
   private constructor(
     public readonly dir: string,
@@ -399,6 +401,11 @@ export class Journal {
     return this.enqueue(async () => {
       const handle = this.handle;
       if (handle === undefined || this.closed) throw new Error('The journal is closed.');
+      if (this.broken !== undefined) {
+        throw new Error(
+          `the journal cannot take more writes until the server restarts (${this.broken.message})`,
+        );
+      }
       const record: ChangeRecord = {
         seq: this.lastSeq + 1,
         at: new Date().toISOString(),
@@ -413,7 +420,9 @@ export class Journal {
         }
         await handle.datasync();
       } catch (error) {
-        await handle.truncate(this.size).catch(() => undefined);
+        await handle.truncate(this.size).catch((cut: unknown) => {
+          this.broken = cut as Error;
+        });
         throw error;
       }
       this.size += frame.length;
@@ -436,7 +445,9 @@ export class Journal {
       );
       const file = path.join(this.dir, JOURNAL_FILE);
       await writeAtomically(file, Buffer.alloc(0));
-      await this.handle.close();
+      const old = this.handle;
+      this.handle = undefined;
+      await old.close();
       this.handle = await fs.open(file, 'a');
       this.size = 0;
     });

@@ -544,7 +544,14 @@ export class UserGraphs {
       version: this.version,
       created,
     };
-    for (const listener of this.listeners) listener(change, result);
+    for (const listener of this.listeners) {
+      try {
+        listener(change, result);
+      } catch (error) {
+        // The write is durable; a publisher's failure must not turn it into an error.
+        this.options.logger.error({ err: error }, 'publishing a write failed');
+      }
+    }
     const journal = this.openJournal();
     if (journal.sizeBytes > this.options.compactBytes && !this.compacting) {
       // Within the write queue, so no write lands between the snapshot and the emptied journal.
@@ -612,17 +619,20 @@ export class UserGraphs {
       }
     }
     const after = this.neighbourhood(master, [...focus.values()]);
+    const focusValues = new Set([...focus.values()].map((t) => t.value));
+    const found = await validator.validate(after, focusValues);
+    if (found.length === 0) return [];
+    // Only when something is wrong: was it wrong before this write too?
     const subjects = new Set(after.map((q) => termKey(q.subject)));
     const inserted = new Set(diff.inserts.map(quadKey));
     const before = [
       ...after.filter((q) => !inserted.has(quadKey(q))),
       ...diff.deletes.filter((q) => subjects.has(termKey(q.subject))),
     ];
-    const focusValues = new Set([...focus.values()].map((t) => t.value));
     const key = (v: Violation): string =>
       JSON.stringify([v.focusNode, v.path, v.constraint, v.value, v.message]);
     const old = new Set((await validator.validate(before, focusValues)).map(key));
-    return (await validator.validate(after, focusValues)).filter((v) => !old.has(key(v)));
+    return found.filter((v) => !old.has(key(v)));
   }
 
   /** Descriptions of the nodes, of what they link to, and of blank nodes reached on the way. */
