@@ -5,7 +5,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import oxigraph from 'oxigraph';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { findDataSources } from './graph/files.js';
@@ -18,8 +17,7 @@ import { Gazetteer } from './linker/gazetteer.js';
 import { loadSavedQueries } from './reports/savedQueries.js';
 import { freeStore } from './graph/oxigraphUtil.js';
 import type { Journal } from './graph/journal.js';
-import { UserGraphs } from './graph/userGraphs.js';
-import { ShapeValidator } from './graph/validate.js';
+import { userGraphNamespace, UserGraphs } from './graph/userGraphs.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -27,6 +25,8 @@ export interface RunningServer {
   readonly engine: WorkerPool;
   /** The result cache in front of the pool. */
   readonly cache: CachingEngine;
+  /** The writer worker that works out writes (when writes are enabled). */
+  readonly writer: WorkerPool | undefined;
   readonly graphs: readonly GraphInfo[];
   /** The user graphs (undefined without a state directory). */
   readonly writes: UserGraphs | undefined;
@@ -50,11 +50,6 @@ export interface ServableDataset {
   readonly labels?: LabelIndex;
   /** Names for the linker (empty when not built). */
   readonly gazetteer?: Gazetteer;
-  /**
-   * The loaded store, kept when writes are enabled (it becomes the master store writes run
-   * against); whoever holds the dataset owns it.
-   */
-  readonly store?: oxigraph.Store;
 }
 
 /**
@@ -62,13 +57,11 @@ export interface ServableDataset {
  * @throws DataLoadError naming file, line and column
  */
 export async function loadServableDataset(
-  config: Pick<Config, 'dataPaths' | 'baseIri' | 'engine'> &
-    Partial<Pick<Config, 'writeTokenSha256'>>,
+  config: Pick<Config, 'dataPaths' | 'baseIri' | 'engine'>,
   onProgress?: (event: LoadProgress) => void,
 ): Promise<ServableDataset> {
   const sources = await findDataSources(config.dataPaths, config.baseIri);
   const loaded = await loadDataset(sources, onProgress);
-  const keep = (config.writeTokenSha256 ?? '') !== '';
   try {
     // Oxigraph canonicalises literals in its store anyway; Comunica gets them as written.
     const nquads =
@@ -84,53 +77,65 @@ export async function loadServableDataset(
       quadCount: loaded.quadCount,
       labels,
       gazetteer,
-      ...(keep ? { store: loaded.store } : {}),
     };
   } finally {
-    if (!keep) freeStore(loaded.store);
+    freeStore(loaded.store);
   }
 }
 
 /**
- * Reads the user graphs from `{stateDir}/writes`; with a write token, also opens the journal for
- * writing, over a master store holding the whole dataset.
+ * Reads the user graphs from `{stateDir}/writes` (opening the journal for writing, with a write
+ * token), and says how to start the writer worker: an Oxigraph copy of the whole dataset that works
+ * writes out.
  */
 async function openUserGraphs(
   config: Config,
   logger: Logger,
   data: ServableDataset,
-): Promise<{ writes: UserGraphs | undefined; master: oxigraph.Store | undefined }> {
-  if (config.stateDir === '') return { writes: undefined, master: undefined };
+): Promise<{
+  writes: UserGraphs | undefined;
+  startWriter: (() => Promise<WorkerPool>) | undefined;
+}> {
+  if (config.stateDir === '') return { writes: undefined, startWriter: undefined };
   const curated = new Set(data.graphs.flatMap((g) => [g.graph, ...g.namedGraphs]));
-  let master: oxigraph.Store | undefined;
-  if (config.writeTokenSha256 !== '') {
-    master = data.store;
-    if (master === undefined) {
-      // A dataset handed in without its store: rebuild one from the N-Quads.
-      master = new oxigraph.Store();
-      master.load(data.nquads, { format: 'application/n-quads' });
-    }
-  }
-  try {
-    const writes = await UserGraphs.open({
-      baseIri: config.baseIri,
-      dir: path.join(config.stateDir, 'writes'),
-      compactBytes: config.journalCompactBytes,
-      curatedGraphs: curated,
-      curatedVersion: data.version,
-      logger,
-      ...(master === undefined
-        ? {}
-        : {
-            master,
-            validator: ShapeValidator.fromStore(master, config.baseIri, (g) => curated.has(g)),
-          }),
+  const options = {
+    baseIri: config.baseIri,
+    dir: path.join(config.stateDir, 'writes'),
+    compactBytes: config.journalCompactBytes,
+    curatedGraphs: curated,
+    curatedVersion: data.version,
+    logger,
+  };
+  if (config.writeTokenSha256 === '')
+    return { writes: await UserGraphs.open(options), startWriter: undefined };
+  let writer: WorkerPool | undefined;
+  const writes = await UserGraphs.open({
+    ...options,
+    evaluate: (request) => {
+      if (writer === undefined) return Promise.reject(new Error('The writer is not started.'));
+      return writer.evaluateWrite(request, { timeoutMs: config.queryTimeoutMs });
+    },
+  });
+  const startWriter = async (): Promise<WorkerPool> => {
+    writer = await WorkerPool.start({
+      // Always Oxigraph: it runs SPARQL Update; it reads the Comunica engine's N-Quads as well.
+      engine: 'oxigraph',
+      nquads: data.nquads,
+      changes: writes.quadCount > 0 ? [{ delete: '', insert: writes.nquads() }] : [],
+      size: 1,
+      maxRows: config.maxResultRows,
+      serviceAllowlist: [],
+      defaultTimeoutMs: config.queryTimeoutMs,
+      logger: logger.child({ module: 'writer' }),
+      writes: {
+        namespace: userGraphNamespace(config.baseIri),
+        baseIri: config.baseIri,
+        curatedGraphs: [...curated],
+      },
     });
-    return { writes, master };
-  } catch (error) {
-    if (master !== undefined) freeStore(master);
-    throw error;
-  }
+    return writer;
+  };
+  return { writes, startWriter };
 }
 
 /**
@@ -154,12 +159,12 @@ export async function startServer(
       if (e.type === 'file-progress')
         log.info({ file: e.file, percent: Math.round((100 * e.bytesDone) / e.bytes) }, 'loading');
     }));
-  const { writes, master } = await openUserGraphs(config, logger, data);
+  const { writes, startWriter } = await openUserGraphs(config, logger, data);
   const version = (): string => writes?.version ?? data.version;
   const userQuads = writes?.quadCount ?? 0;
-  let engine: WorkerPool;
-  try {
-    engine = await WorkerPool.start({
+  // The query workers and the writer load the data side by side.
+  const starting = await Promise.allSettled([
+    WorkerPool.start({
       engine: config.engine,
       nquads: data.nquads,
       // The user graphs go in as a change, which keeps their blank node labels.
@@ -169,12 +174,18 @@ export async function startServer(
       serviceAllowlist: config.serviceAllowlist,
       defaultTimeoutMs: config.queryTimeoutMs,
       logger,
-    });
-  } catch (error) {
+    }),
+    startWriter?.(),
+  ]);
+  const [pool, writerStart] = starting;
+  if (pool.status === 'rejected' || writerStart.status === 'rejected') {
+    if (pool.status === 'fulfilled') await pool.value.close();
+    if (writerStart.status === 'fulfilled') await writerStart.value?.close();
     await writes?.close();
-    if (master !== undefined) freeStore(master);
-    throw error;
+    throw pool.status === 'rejected' ? pool.reason : (writerStart as PromiseRejectedResult).reason;
   }
+  const engine = pool.value;
+  const writer = writerStart.value;
   // Repeated questions are answered from memory; the data version is part of every key.
   const cached = new CachingEngine(engine, version(), config.cacheBytes);
   const labels = data.labels ?? new LabelIndex();
@@ -185,12 +196,15 @@ export async function startServer(
     let changesSinceRebase = 0;
     writes.onCommit((change, result) => {
       engine.apply(change);
+      writer?.apply(change);
       cached.invalidate(result.version);
       labels.setOverlay(overlay);
       // Workers started later (after a timeout) replay the pool's changes: keep that list short.
       if (++changesSinceRebase >= 256) {
         changesSinceRebase = 0;
-        engine.rebaseChanges([{ delete: '', insert: writes.nquads() }]);
+        const now = [{ delete: '', insert: writes.nquads() }];
+        engine.rebaseChanges(now);
+        writer?.rebaseChanges(now);
       }
     });
   }
@@ -213,8 +227,8 @@ export async function startServer(
     s.once('error', reject);
   }).catch(async (error: unknown) => {
     await writes?.close();
+    await writer?.close();
     await engine.close();
-    if (master !== undefined) freeStore(master);
     throw error;
   });
   const address = server.address() as AddressInfo;
@@ -238,6 +252,7 @@ export async function startServer(
     server,
     engine,
     cache: cached,
+    writer,
     graphs: data.graphs,
     writes,
     journal: writes?.journal,
@@ -251,8 +266,8 @@ export async function startServer(
       });
       // Writes under way finish and reach the journal before it closes.
       await writes?.close();
+      await writer?.close();
       await engine.close();
-      if (master !== undefined) freeStore(master);
     },
   };
 }

@@ -3,11 +3,11 @@
  * Update or the Graph Store Protocol, beside the curated graphs loaded from `ontology/` and `data/`
  * (which are read-only).
  *
- * A write runs against the master store (the whole dataset, in this thread), one at a time. Its
- * effect — the quads it removed and added in user graphs — is computed, checked (blank nodes,
- * SHACL), appended to the journal and fsynced; only then is it published to the query workers and
- * acknowledged. Anything failing on the way undoes it in the master store, so a refused or failed
- * write changes nothing.
+ * Writes run one at a time. Each is checked here (which graphs it may write), then worked out by
+ * the writer worker over the whole dataset, off the HTTP event loop and under the query time limit
+ * (see writeEvaluation.ts); its effect — the quads it removes and adds — is appended to the journal
+ * and fsynced, and only then published (to the query workers, the writer, the indexes) and
+ * acknowledged. A write refused, failing or stopped on the way has changed nothing.
  */
 import path from 'node:path';
 import oxigraph from 'oxigraph';
@@ -15,7 +15,6 @@ import {
   BadRequestHttpError,
   ForbiddenHttpError,
   HttpError,
-  NotFoundHttpError,
   UnprocessableEntityHttpError,
 } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -24,7 +23,8 @@ import { planUpdate } from '../sparql/updatePlan.js';
 import { Journal, type ChangeRecord, type JournalContents } from './journal.js';
 import { parsePosition } from './load.js';
 import { freeStore } from './oxigraphUtil.js';
-import type { ShapeValidator, Violation } from './validate.js';
+import type { Violation } from './validate.js';
+import { toNQuads, type WriteEvaluation, type WriteRequest } from './writeEvaluation.js';
 
 /** The namespace of user graphs under a base IRI. */
 export function userGraphNamespace(baseIri: string): string {
@@ -106,12 +106,10 @@ export interface UserGraphsOptions {
   readonly curatedVersion: string;
   readonly logger: Logger;
   /**
-   * The whole dataset with the curated graphs loaded, when writes are enabled: the user graphs are
-   * added to it and writes run against it. Without it, the user graphs are served read-only.
+   * Works writes out (the writer worker), when writes are enabled. Without it, the user graphs are
+   * served read-only.
    */
-  readonly master?: oxigraph.Store;
-  /** The shapes to check writes against. */
-  readonly validator?: ShapeValidator;
+  readonly evaluate?: (request: WriteRequest) => Promise<WriteEvaluation>;
 }
 
 /** Listener called after a write is durable, to publish it (workers, caches, indexes). */
@@ -119,16 +117,6 @@ export type CommitListener = (change: DataChange, result: WriteResult) => void;
 
 type Quad = oxigraph.Quad;
 type Term = oxigraph.Term;
-
-const quadKey = (q: Quad): string => q.toString();
-const termKey = (t: Term): string => (t.termType === 'BlankNode' ? `_:${t.value}` : t.value);
-
-/** Quads as N-Quads text (blank node labels kept). */
-export function toNQuads(quads: Iterable<Quad>): string {
-  let out = '';
-  for (const q of quads) out += `${q.toString()} .\n`;
-  return out;
-}
 
 /** The RDF syntaxes a graph can be sent in (Graph Store Protocol bodies). */
 export const GRAPH_BODY_TYPES = [
@@ -180,11 +168,6 @@ export function parseGraphBody(text: string, mediaType: string, graph: string): 
   });
 }
 
-interface Diff {
-  readonly deletes: Quad[];
-  readonly inserts: Quad[];
-}
-
 export class UserGraphs {
   /** The user graphs alone: what the journal and snapshots hold. */
   private readonly users = new oxigraph.Store();
@@ -220,7 +203,7 @@ export class UserGraphs {
   public static async open(options: UserGraphsOptions): Promise<UserGraphs> {
     const log = options.logger.child({ module: 'writes' });
     const opened =
-      options.master === undefined
+      options.evaluate === undefined
         ? { journal: undefined, contents: await Journal.read(options.dir) }
         : await Journal.open(options.dir);
     const { journal, contents } = opened;
@@ -250,16 +233,13 @@ export class UserGraphs {
           'user graphs share their names with curated graphs; both sets of triples are served',
         );
       }
-      if (options.master !== undefined) {
-        for (const q of graphs.users.match(null, null, null, null)) options.master.add(q);
-      }
       log.info(
         {
           snapshotSeq: contents.snapshotSeq,
           changes: contents.records.length,
           quads: graphs.users.size,
           journalBytes: journal?.sizeBytes,
-          writable: options.master !== undefined,
+          writable: options.evaluate !== undefined,
         },
         'user graphs loaded',
       );
@@ -288,9 +268,9 @@ export class UserGraphs {
       this.users.add(q);
   }
 
-  /** True when writes are accepted (a master store was given). */
+  /** True when writes are accepted. */
   public get writable(): boolean {
-    return this.options.master !== undefined;
+    return this.options.evaluate !== undefined;
   }
 
   /** The data version: the curated data's, then the number of the last change. */
@@ -341,13 +321,13 @@ export class UserGraphs {
     return writeRefusal(graph, this.namespace, this.options.curatedGraphs);
   }
 
-  private master(): oxigraph.Store {
-    if (this.options.master === undefined) {
+  private evaluator(): (request: WriteRequest) => Promise<WriteEvaluation> {
+    if (this.options.evaluate === undefined) {
       throw new ForbiddenHttpError(
         'Writes are disabled on this server: no write token is configured.',
       );
     }
-    return this.options.master;
+    return this.options.evaluate;
   }
 
   private openJournal(): Journal {
@@ -361,45 +341,26 @@ export class UserGraphs {
     return run;
   }
 
+  private check(graph: string): void {
+    const why = this.refusal(graph);
+    if (why !== undefined) throw new ForbiddenHttpError(why);
+  }
+
   /**
    * Runs a SPARQL Update against the user graphs.
    * @param text - the update
-   * @throws HttpError 400 (syntax, unsupported form), 403 (refused graph, LOAD), 422 (SHACL),
-   *   503 (the journal could not be written)
+   * @throws HttpError 400 (syntax, unsupported form, failure), 403 (refused graph, LOAD),
+   *   422 (SHACL), 503 (deadline passed, or the journal could not be written)
    */
   public update(text: string): Promise<WriteResult> {
-    const master = this.master();
+    const evaluate = this.evaluator();
     const plan = planUpdate(text, (g) => this.refusal(g));
-    return this.exclusive(async () => {
-      const before = new Map(
-        plan.targets.map((g) => [g, master.match(null, null, null, oxigraph.namedNode(g))]),
-      );
-      const restore = (): void => {
-        for (const [g, quads] of before) {
-          master.update(`DROP SILENT GRAPH <${g}>`);
-          for (const q of quads) master.add(q);
-        }
-      };
-      const runnable = plan.needsUnion ? plan.withUnionDefault(this.allGraphs(master)) : text;
-      try {
-        master.update(runnable);
-      } catch (error) {
-        restore();
-        throw new BadRequestHttpError(`The update failed: ${(error as Error).message}`);
-      }
-      const deletes: Quad[] = [];
-      const inserts: Quad[] = [];
-      for (const [g, old] of before) {
-        const now = master.match(null, null, null, oxigraph.namedNode(g));
-        // Here a graph exists while it has triples (Oxigraph keeps emptied graphs).
-        if (now.length === 0) master.update(`DROP SILENT GRAPH <${g}>`);
-        const oldKeys = new Set(old.map(quadKey));
-        const nowKeys = new Set(now.map(quadKey));
-        for (const q of old) if (!nowKeys.has(quadKey(q))) deletes.push(q);
-        for (const q of now) if (!oldKeys.has(quadKey(q))) inserts.push(q);
-      }
-      return this.commit('update', { deletes, inserts }, restore, false);
-    });
+    return this.exclusive(async () =>
+      this.commit(
+        'update',
+        await evaluate({ kind: 'update', text, targets: plan.targets, unionAt: plan.unionAt }),
+      ),
+    );
   }
 
   /**
@@ -408,25 +369,7 @@ export class UserGraphs {
    * @param quads - from `parseGraphBody`
    */
   public replaceGraph(graph: string, quads: readonly Quad[]): Promise<WriteResult> {
-    const master = this.master();
-    this.check(graph);
-    return this.exclusive(async () => {
-      const current = master.match(null, null, null, oxigraph.namedNode(graph));
-      const wanted = new Set(quads.map(quadKey));
-      const currentKeys = new Set(current.map(quadKey));
-      const seen = new Set<string>();
-      const inserts = quads.filter((q) => {
-        const k = quadKey(q);
-        if (currentKeys.has(k) || seen.has(k)) return false;
-        seen.add(k);
-        return true;
-      });
-      return this.applyDiff(
-        'put',
-        { deletes: current.filter((q) => !wanted.has(quadKey(q))), inserts },
-        current.length === 0,
-      );
-    });
+    return this.graphWrite('put', graph, quads);
   }
 
   /**
@@ -435,72 +378,40 @@ export class UserGraphs {
    * @param quads - from `parseGraphBody`
    */
   public addToGraph(graph: string, quads: readonly Quad[]): Promise<WriteResult> {
-    const master = this.master();
-    this.check(graph);
-    return this.exclusive(async () => {
-      const created = master.match(null, null, null, oxigraph.namedNode(graph)).length === 0;
-      const seen = new Set<string>();
-      const inserts = quads.filter((q) => {
-        const k = quadKey(q);
-        if (seen.has(k) || master.has(q)) return false;
-        seen.add(k);
-        return true;
-      });
-      return this.applyDiff('post', { deletes: [], inserts }, created);
-    });
+    return this.graphWrite('post', graph, quads);
   }
 
   /**
    * Graph Store Protocol DELETE: the graph is dropped.
-   * @throws NotFoundHttpError when the graph holds no triples
+   * @throws HttpError 404 when the graph holds no triples
    */
   public dropGraph(graph: string): Promise<WriteResult> {
-    const master = this.master();
+    const evaluate = this.evaluator();
     this.check(graph);
-    return this.exclusive(async () => {
-      const current = master.match(null, null, null, oxigraph.namedNode(graph));
-      if (current.length === 0) throw new NotFoundHttpError(`There is no graph <${graph}>.`);
-      return this.applyDiff('delete', { deletes: current, inserts: [] }, false);
-    });
+    return this.exclusive(async () =>
+      this.commit('delete', await evaluate({ kind: 'drop', graph })),
+    );
   }
 
-  private check(graph: string): void {
-    const why = this.refusal(graph);
-    if (why !== undefined) throw new ForbiddenHttpError(why);
-  }
-
-  private allGraphs(master: oxigraph.Store): string[] {
-    return (master.query('SELECT DISTINCT ?g WHERE { GRAPH ?g { } }') as Array<Map<string, Term>>)
-      .map((row) => row.get('g'))
-      .filter((g): g is oxigraph.NamedNode => g?.termType === 'NamedNode')
-      .map((g) => g.value);
-  }
-
-  /** Applies a diff to the master store, then commits it (undoing it if the commit fails). */
-  private applyDiff(op: string, diff: Diff, created: boolean): Promise<WriteResult> {
-    const master = this.master();
-    for (const q of diff.deletes) master.delete(q);
-    for (const q of diff.inserts) master.add(q);
-    const undo = (): void => {
-      for (const q of diff.inserts) master.delete(q);
-      for (const q of diff.deletes) master.add(q);
-    };
-    return this.commit(op, diff, undo, created);
-  }
-
-  /**
-   * The diff is in the master store already: check it, make it durable, publish it. Any failure
-   * calls `undo` and leaves everything as it was.
-   */
-  private async commit(
-    op: string,
-    diff: Diff,
-    undo: () => void,
-    created: boolean,
+  private graphWrite(
+    kind: 'put' | 'post',
+    graph: string,
+    quads: readonly Quad[],
   ): Promise<WriteResult> {
-    const graphs = [
-      ...new Set([...diff.deletes, ...diff.inserts].map((q) => q.graph.value)),
-    ].sort();
+    const evaluate = this.evaluator();
+    this.check(graph);
+    const nquads = toNQuads(quads);
+    return this.exclusive(async () => this.commit(kind, await evaluate({ kind, graph, nquads })));
+  }
+
+  /** A worked-out write: refuse it, or make it durable and publish it. */
+  private async commit(op: string, evaluation: WriteEvaluation): Promise<WriteResult> {
+    if (!evaluation.ok) {
+      if (evaluation.violations !== undefined)
+        throw new ShaclViolationHttpError(evaluation.violations);
+      throw new HttpError(evaluation.status, evaluation.message);
+    }
+    const { graphs, created } = evaluation;
     if (graphs.length === 0) {
       return {
         op,
@@ -514,18 +425,13 @@ export class UserGraphs {
     }
     let record: ChangeRecord;
     try {
-      this.checkBlankNodes(diff.inserts);
-      const violations = await this.newViolations(diff, graphs);
-      if (violations.length > 0) throw new ShaclViolationHttpError(violations);
       record = await this.openJournal().append({
         op,
         graphs,
-        delete: toNQuads(diff.deletes),
-        insert: toNQuads(diff.inserts),
+        delete: evaluation.delete,
+        insert: evaluation.insert,
       });
     } catch (error) {
-      undo();
-      if (error instanceof HttpError) throw error;
       this.options.logger.error({ err: error }, 'a write could not be stored; nothing changed');
       throw new HttpError(
         503,
@@ -538,8 +444,8 @@ export class UserGraphs {
     const result: WriteResult = {
       op,
       graphs,
-      inserted: diff.inserts.length,
-      deleted: diff.deletes.length,
+      inserted: evaluation.inserted,
+      deleted: evaluation.deleted,
       seq: record.seq,
       version: this.version,
       created,
@@ -574,85 +480,6 @@ export class UserGraphs {
       // The journal is intact: nothing is lost, compaction is tried again after the next write.
       log.error({ err: error }, 'journal compaction failed; the journal is kept as it is');
     }
-  }
-
-  /**
-   * Blank nodes of the curated graphs are renamed at every load: a user graph cannot refer to them.
-   */
-  private checkBlankNodes(inserts: readonly Quad[]): void {
-    const master = this.master();
-    const seen = new Set<string>();
-    for (const q of inserts) {
-      for (const t of [q.subject, q.object]) {
-        if (t.termType !== 'BlankNode' || seen.has(t.value)) continue;
-        seen.add(t.value);
-        const uses = [...master.match(t, null, null, null), ...master.match(null, null, t, null)];
-        if (uses.some((u) => !u.graph.value.startsWith(this.namespace))) {
-          throw new BadRequestHttpError(
-            'The write links a blank node of a curated graph into a user graph; curated blank ' +
-              'nodes have no stable identity. Refer to IRIs instead.',
-          );
-        }
-      }
-    }
-  }
-
-  /**
-   * SHACL violations the diff introduces. The focus nodes are the subjects the diff touches and the
-   * user-graph subjects that link to them; each is checked with its description from every graph
-   * and the descriptions of what it links to (types for sh:class), before and after the change.
-   * Violations that were there before are not the write's doing and do not refuse it.
-   */
-  private async newViolations(diff: Diff, graphs: readonly string[]): Promise<Violation[]> {
-    const validator = this.options.validator;
-    if (validator === undefined) return [];
-    const master = this.master();
-    const touched = new Map<string, Term>();
-    for (const q of [...diff.deletes, ...diff.inserts]) touched.set(termKey(q.subject), q.subject);
-    const focus = new Map(touched);
-    for (const g of graphs) {
-      const graph = oxigraph.namedNode(g);
-      for (const t of touched.values()) {
-        if (t.termType === 'Literal' || t.termType === 'DefaultGraph') continue;
-        for (const q of master.match(null, null, t, graph))
-          focus.set(termKey(q.subject), q.subject);
-      }
-    }
-    const after = this.neighbourhood(master, [...focus.values()]);
-    const focusValues = new Set([...focus.values()].map((t) => t.value));
-    const found = await validator.validate(after, focusValues);
-    if (found.length === 0) return [];
-    // Only when something is wrong: was it wrong before this write too?
-    const subjects = new Set(after.map((q) => termKey(q.subject)));
-    const inserted = new Set(diff.inserts.map(quadKey));
-    const before = [
-      ...after.filter((q) => !inserted.has(quadKey(q))),
-      ...diff.deletes.filter((q) => subjects.has(termKey(q.subject))),
-    ];
-    const key = (v: Violation): string =>
-      JSON.stringify([v.focusNode, v.path, v.constraint, v.value, v.message]);
-    const old = new Set((await validator.validate(before, focusValues)).map(key));
-    return found.filter((v) => !old.has(key(v)));
-  }
-
-  /** Descriptions of the nodes, of what they link to, and of blank nodes reached on the way. */
-  private neighbourhood(master: oxigraph.Store, nodes: readonly Term[]): Quad[] {
-    const out: Quad[] = [];
-    const seen = new Set<string>();
-    const visit = (t: Term, depth: number): void => {
-      if (t.termType !== 'NamedNode' && t.termType !== 'BlankNode') return;
-      const k = termKey(t);
-      if (seen.has(k)) return;
-      seen.add(k);
-      const description = master.match(t, null, null, null);
-      out.push(...description);
-      for (const q of description) {
-        if (q.object.termType === 'BlankNode') visit(q.object, depth);
-        else if (depth > 0) visit(q.object, depth - 1);
-      }
-    };
-    for (const n of nodes) visit(n, 1);
-    return out;
   }
 
   /** Waits for the writes under way, then closes the journal (flushed) and releases the directory. */

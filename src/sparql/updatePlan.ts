@@ -19,13 +19,33 @@ export interface UpdatePlan {
   readonly operations: number;
   /** The graphs the update may write (all passed the `refusal` check), sorted. */
   readonly targets: readonly string[];
-  /** True when some WHERE clause needs the union default graph stated. */
-  readonly needsUnion: boolean;
-  /**
-   * The update's text with `USING <g>… USING NAMED <g>…` before each WHERE that states no dataset.
-   * @param graphs - every graph in the store
-   */
-  withUnionDefault(graphs: readonly string[]): string;
+  /** Offsets of the WHERE keywords before which the union default graph must be stated. */
+  readonly unionAt: readonly number[];
+}
+
+/**
+ * The update's text with `USING <g>… USING NAMED <g>…` inserted at each offset (before a WHERE).
+ * @param text - the update
+ * @param unionAt - from `UpdatePlan.unionAt`
+ * @param graphs - every graph in the store
+ */
+export function withUnionDefault(
+  text: string,
+  unionAt: readonly number[],
+  graphs: readonly string[],
+): string {
+  if (unionAt.length === 0) return text;
+  const clause =
+    graphs.map((g) => `USING <${g}> `).join('') + graphs.map((g) => `USING NAMED <${g}> `).join('');
+  // With no graph at all, an empty default graph: USING a graph that does not exist.
+  const using = clause === '' ? 'USING <urn:x-cdg:empty-default-graph> ' : clause;
+  let out = '';
+  let pos = 0;
+  for (const at of unionAt) {
+    out += `${text.slice(pos, at)}${using}`;
+    pos = at;
+  }
+  return out + text.slice(pos);
 }
 
 /**
@@ -216,24 +236,5 @@ export function planUpdate(text: string, refusal: GraphRefusal): UpdatePlan {
     throw new BadRequestHttpError('The update could not be read operation by operation.');
   }
   const unionAt = segs.filter((_, i) => needsUnion[i] === true).map((s) => s.where!.start);
-  return {
-    operations: ops.length,
-    targets: [...targets].sort(),
-    needsUnion: unionAt.length > 0,
-    withUnionDefault(graphs: readonly string[]): string {
-      if (unionAt.length === 0) return text;
-      const clause =
-        graphs.map((g) => `USING <${g}> `).join('') +
-        graphs.map((g) => `USING NAMED <${g}> `).join('');
-      // With no graph at all, an empty default graph: USING a graph that does not exist.
-      const using = clause === '' ? 'USING <urn:x-cdg:empty-default-graph> ' : clause;
-      let out = '';
-      let pos = 0;
-      for (const at of unionAt) {
-        out += `${text.slice(pos, at)}${using}`;
-        pos = at;
-      }
-      return out + text.slice(pos);
-    },
-  };
+  return { operations: ops.length, targets: [...targets].sort(), unionAt };
 }

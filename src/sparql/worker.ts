@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineName } from '../config.js';
+import type { WriteEvaluatorOptions, WriteRequest } from '../graph/writeEvaluation.js';
 import type { DataChange, QueryRequest } from './engine.js';
 import { createExecutor, serializeError } from './executor.js';
 
@@ -18,11 +19,14 @@ export interface WorkerInit {
   readonly serviceAllowlist: readonly string[];
   /** Changes made since the dataset was loaded, applied in order before the first query. */
   readonly changes: readonly DataChange[];
+  /** Set for the writer worker, which works out writes (see graph/writeEvaluation.ts). */
+  readonly writes?: WriteEvaluatorOptions;
 }
 
 /** What the pool posts to a worker. */
 export type WorkerMessage =
   | { readonly type: 'query'; readonly id: number; readonly request: QueryRequest }
+  | { readonly type: 'write'; readonly id: number; readonly request: WriteRequest }
   | { readonly type: 'apply'; readonly seq: number; readonly change: DataChange };
 
 export type WorkerReply =
@@ -41,6 +45,7 @@ if (port !== null) {
     const executor = await createExecutor(init.engine, nquads, {
       maxRows: init.maxRows,
       serviceAllowlist: init.serviceAllowlist,
+      ...(init.writes === undefined ? {} : { writes: init.writes }),
     });
     for (const change of init.changes) executor.apply(change);
     // One message at a time: an engine that answers asynchronously (Comunica) must not see a change
@@ -62,7 +67,10 @@ if (port !== null) {
       }
       try {
         // `execute` may throw synchronously (Oxigraph parses and runs in one call).
-        const response = await executor.execute(message.request);
+        const response =
+          message.type === 'write'
+            ? await executor.evaluateWrite(message.request)
+            : await executor.execute(message.request);
         port.postMessage({ type: 'result', id: message.id, response } satisfies WorkerReply);
       } catch (error) {
         port.postMessage({

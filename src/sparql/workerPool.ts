@@ -18,6 +18,11 @@ import type {
   QueryResponse,
   SerializedError,
 } from './engine.js';
+import type {
+  WriteEvaluation,
+  WriteEvaluatorOptions,
+  WriteRequest,
+} from '../graph/writeEvaluation.js';
 import type { WorkerInit, WorkerMessage, WorkerReply } from './worker.js';
 
 export interface WorkerPoolOptions {
@@ -32,15 +37,35 @@ export interface WorkerPoolOptions {
   readonly logger: Logger;
   /** Changes to apply over `nquads` before the first query (e.g. the user graphs). */
   readonly changes?: readonly DataChange[];
+  /** Makes this the writer pool: its (Oxigraph) workers work out writes. */
+  readonly writes?: WriteEvaluatorOptions;
 }
+
+type Job =
+  | { readonly type: 'query'; readonly request: QueryRequest }
+  | { readonly type: 'write'; readonly request: WriteRequest };
 
 interface Task {
   readonly id: number;
-  readonly request: QueryRequest;
+  readonly job: Job;
   readonly timeoutMs: number;
   readonly enqueuedAt: number;
-  resolve(response: QueryResponse): void;
+  resolve(response: unknown): void;
   reject(error: Error): void;
+}
+
+/** A write stopped at its deadline. */
+function writeTimeout(timeoutMs: number): HttpError {
+  return new HttpError(
+    503,
+    `The update ran longer than the limit of ${timeoutMs} ms and was stopped; nothing was changed.`,
+  );
+}
+
+function timeoutError(task: Task): HttpError {
+  return task.job.type === 'write'
+    ? writeTimeout(task.timeoutMs)
+    : new QueryTimeoutHttpError(task.timeoutMs);
 }
 
 interface Slot {
@@ -108,6 +133,7 @@ export class WorkerPool implements QueryEngine {
       length: bytes.length,
       maxRows: options.maxRows,
       serviceAllowlist: options.serviceAllowlist,
+      ...(options.writes === undefined ? {} : { writes: options.writes }),
     };
     this.changes = [...(options.changes ?? [])];
   }
@@ -204,7 +230,7 @@ export class WorkerPool implements QueryEngine {
     const task = slot.task;
     if (task === undefined || !('id' in reply) || reply.id !== task.id) return;
     this.clearSlot(slot);
-    if (reply.type === 'result') task.resolve(reply.response as QueryResponse);
+    if (reply.type === 'result') task.resolve(reply.response);
     else if (reply.type === 'error') task.reject(new EngineError(reply.error as SerializedError));
     this.dispatch();
   }
@@ -216,7 +242,7 @@ export class WorkerPool implements QueryEngine {
       const task = this.queue.shift()!;
       const remaining = task.timeoutMs - (performance.now() - task.enqueuedAt);
       if (remaining <= 0) {
-        task.reject(new QueryTimeoutHttpError(task.timeoutMs));
+        task.reject(timeoutError(task));
         continue;
       }
       slot.task = task;
@@ -224,21 +250,17 @@ export class WorkerPool implements QueryEngine {
       slot.timer = setTimeout(() => {
         // Stop the runaway query by terminating its thread; a new worker takes the slot.
         this.options.logger.warn(
-          { timeoutMs: task.timeoutMs },
-          'query timed out; replacing its worker',
+          { timeoutMs: task.timeoutMs, job: task.job.type },
+          `${task.job.type === 'write' ? 'update' : 'query'} timed out; replacing its worker`,
         );
         this.clearSlot(slot);
         slot.ready = false;
         slot.worker = undefined;
         void worker.terminate();
-        task.reject(new QueryTimeoutHttpError(task.timeoutMs));
+        task.reject(timeoutError(task));
         this.replace(slot);
       }, remaining);
-      worker.postMessage({
-        type: 'query',
-        id: task.id,
-        request: task.request,
-      } satisfies WorkerMessage);
+      worker.postMessage({ ...task.job, id: task.id } satisfies WorkerMessage);
     }
   }
 
@@ -266,13 +288,13 @@ export class WorkerPool implements QueryEngine {
     this.changes = [...changes];
   }
 
-  public query(request: QueryRequest, options: QueryOptions = {}): Promise<QueryResponse> {
+  private run(job: Job, options: QueryOptions): Promise<unknown> {
     if (this.closed)
       return Promise.reject(new HttpError(503, 'The query engine is shutting down.'));
-    return new Promise<QueryResponse>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       this.queue.push({
         id: this.nextId++,
-        request,
+        job,
         timeoutMs: options.timeoutMs ?? this.options.defaultTimeoutMs,
         enqueuedAt: performance.now(),
         resolve,
@@ -280,6 +302,22 @@ export class WorkerPool implements QueryEngine {
       });
       this.dispatch();
     });
+  }
+
+  public query(request: QueryRequest, options: QueryOptions = {}): Promise<QueryResponse> {
+    return this.run({ type: 'query', request }, options) as Promise<QueryResponse>;
+  }
+
+  /**
+   * Works out a write in a worker (the writer pool's), under the deadline: at the deadline the
+   * worker is replaced and the write fails with 503, having changed nothing.
+   * @param request - the write
+   */
+  public evaluateWrite(
+    request: WriteRequest,
+    options: QueryOptions = {},
+  ): Promise<WriteEvaluation> {
+    return this.run({ type: 'write', request }, options) as Promise<WriteEvaluation>;
   }
 
   /** Workers currently able to take a query. */

@@ -384,6 +384,36 @@ describe('what the rest of the server sees after a write', () => {
     expect((res.body as Buffer).toString('utf8')).toContain(`"Zeta"@en <${NS}zeta>`);
   });
 
+  it('stops a runaway update at its deadline (503), changing nothing, and answers queries meanwhile', async () => {
+    let settled = false;
+    const runaway = update(
+      server,
+      `INSERT { GRAPH <${NS}runaway> { ?a <${EX}x> ?o } } WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n ?o }`,
+    ).then((res) => {
+      settled = true;
+      return res;
+    });
+    // The update runs in the writer worker, so the event loop and the query workers are free.
+    const during = await request(server.url)
+      .get('/sparql')
+      .query({ query: `ASK { <${EX}alpha> ?p ?o }` })
+      .expect(200);
+    expect((during.body as JsonBody).boolean).toBe(true);
+    expect(settled).toBe(false);
+    const res = await runaway;
+    expect(res.status).toBe(503);
+    expect(res.text).toMatch(/stopped; nothing was changed/);
+    expect(await count(server, `${NS}runaway`)).toBe(0);
+    expect(server.writer!.replacements).toBeGreaterThan(0);
+    // The writer that replaced it has every earlier write, and takes new ones.
+    const next = await update(
+      server,
+      `DELETE DATA { GRAPH <${NS}zeta> { <${EX}zeta> a <${EX}Thing> } } ; INSERT DATA { GRAPH <${NS}zeta> { <${EX}zeta> a <${EX}Thing> } }`,
+    );
+    expect(next.status).toBe(200);
+    expect(next.body).toMatchObject({ inserted: 0, deleted: 0 });
+  });
+
   it('keeps writes in a worker that replaced one stopped at its deadline', async () => {
     const slow =
       'SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }';

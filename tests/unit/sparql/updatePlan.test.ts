@@ -6,7 +6,7 @@ import oxigraph from 'oxigraph';
 import { describe, expect, it } from 'vitest';
 import { isHttpError } from '../../../src/errors.js';
 import { writeRefusal } from '../../../src/graph/userGraphs.js';
-import { planUpdate } from '../../../src/sparql/updatePlan.js';
+import { planUpdate, withUnionDefault } from '../../../src/sparql/updatePlan.js';
 
 const NS = 'https://w3id.org/cyber-diplomacy/graph/user/';
 const CURATED = 'https://w3id.org/cyber-diplomacy/graph/data/norms';
@@ -39,7 +39,7 @@ describe('planUpdate', () => {
       ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'k', 'l', 'm'].map((x) => NS + x),
     );
     // The WITH operation names its dataset: nothing to add.
-    expect(plan.needsUnion).toBe(false);
+    expect(plan.unionAt).toEqual([]);
   });
 
   it('refuses writes to curated graphs, the default graph and graphs outside the namespace', () => {
@@ -86,8 +86,8 @@ describe('planUpdate', () => {
       DELETE WHERE { GRAPH u:a { ?s ?p ?o } } ;
       DELETE { GRAPH u:a { ?s ?p ?o } } WHERE { GRAPH u:a { ?s ?p ?o } }`;
     const plan = planUpdate(text, refusal);
-    expect(plan.needsUnion).toBe(true);
-    const out = plan.withUnionDefault(['urn:g1', 'urn:g2']);
+    expect(plan.unionAt).toHaveLength(2);
+    const out = withUnionDefault(text, plan.unionAt, ['urn:g1', 'urn:g2']);
     const using = 'USING <urn:g1> USING <urn:g2> USING NAMED <urn:g1> USING NAMED <urn:g2> ';
     expect(out.split(using)).toHaveLength(3);
     expect(out).toContain(`} } ${using}WHERE { ?s ex:p "WHERE { }" }`);
@@ -105,11 +105,9 @@ describe('planUpdate', () => {
       format: 'application/n-triples',
       to_graph_name: oxigraph.namedNode('urn:g2'),
     });
-    const plan = planUpdate(
-      `INSERT { GRAPH <${NS}seen> { ?s <urn:seen> ?o } } WHERE { ?s <urn:p> ?o }`,
-      refusal,
-    );
-    store.update(plan.withUnionDefault(['urn:g1', 'urn:g2']));
+    const update = `INSERT { GRAPH <${NS}seen> { ?s <urn:seen> ?o } } WHERE { ?s <urn:p> ?o }`;
+    const plan = planUpdate(update, refusal);
+    store.update(withUnionDefault(update, plan.unionAt, ['urn:g1', 'urn:g2']));
     expect(store.match(null, null, null, oxigraph.namedNode(`${NS}seen`))).toHaveLength(2);
   });
 });
