@@ -194,10 +194,9 @@ export class UserGraphs {
   }
 
   /**
-   * Reads the snapshot and the journal into the user graphs (and into the master store). With a
-   * master store (writes enabled) the journal is opened for appending: its directory is locked, a
-   * torn tail is cut off, and it is compacted when over its threshold. Without one, the files are
-   * only read.
+   * Reads the snapshot and the journal into the user graphs. With writes enabled (`evaluate` given)
+   * the journal is opened for appending: its directory is locked, a torn tail is cut off, and it is
+   * compacted when over its threshold. Without, the files are only read.
    * @throws JournalCorruptError, JournalLockedError (start-up should stop)
    */
   public static async open(options: UserGraphsOptions): Promise<UserGraphs> {
@@ -299,11 +298,6 @@ export class UserGraphs {
     )
       .map((row) => row.get('g')!.value)
       .sort();
-  }
-
-  /** True when the user graph holds triples. */
-  public hasGraph(graph: string): boolean {
-    return this.users.match(null, null, null, oxigraph.namedNode(graph)).length > 0;
   }
 
   /** Runs `fn` on the user graphs' own store (for building indexes over them). */
