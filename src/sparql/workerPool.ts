@@ -242,7 +242,15 @@ export class WorkerPool implements QueryEngine {
       const task = this.queue.shift()!;
       const remaining = task.timeoutMs - (performance.now() - task.enqueuedAt);
       if (remaining <= 0) {
-        task.reject(timeoutError(task));
+        task.reject(
+          task.job.type === 'write'
+            ? new HttpError(
+                503,
+                `The update waited longer than the limit of ${task.timeoutMs} ms for the writer ` +
+                  '(it was being restarted) and was not run; nothing was changed. Try again.',
+              )
+            : timeoutError(task),
+        );
         continue;
       }
       slot.task = task;

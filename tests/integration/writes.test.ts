@@ -405,7 +405,11 @@ describe('what the rest of the server sees after a write', () => {
     expect(res.text).toMatch(/stopped; nothing was changed/);
     expect(await count(server, `${NS}runaway`)).toBe(0);
     expect(server.writer!.replacements).toBeGreaterThan(0);
-    // The writer that replaced it has every earlier write, and takes new ones.
+    // The writer that replaced it has every earlier write, and takes new ones once it has loaded.
+    for (let i = 0; i < 600 && server.writer!.readyWorkers === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(server.writer!.readyWorkers).toBe(1);
     const next = await update(
       server,
       `DELETE DATA { GRAPH <${NS}zeta> { <${EX}zeta> a <${EX}Thing> } } ; INSERT DATA { GRAPH <${NS}zeta> { <${EX}zeta> a <${EX}Thing> } }`,
@@ -419,6 +423,10 @@ describe('what the rest of the server sees after a write', () => {
       'SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }';
     await request(server.url).get('/sparql').query({ query: slow }).expect(503);
     expect(server.engine.replacements).toBeGreaterThan(0);
+    for (let i = 0; i < 600 && server.engine.readyWorkers < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(server.engine.readyWorkers).toBe(2);
     // Every worker (two) answers with the written triple, the new one included.
     const q = `ASK { GRAPH <${NS}zeta> { <${EX}zeta> ?p "Zeta"@en } }`;
     const answers = await Promise.all(
