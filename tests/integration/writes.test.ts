@@ -388,7 +388,7 @@ describe('what the rest of the server sees after a write', () => {
     let settled = false;
     const runaway = update(
       server,
-      `INSERT { GRAPH <${NS}runaway> { ?a <${EX}x> ?o } } WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n ?o }`,
+      `INSERT { GRAPH <${NS}runaway> { ?a <${EX}x> ?o } } WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n ?o . ?p ?q ?r . ?s ?t ?u }`,
     ).then((res) => {
       settled = true;
       return res;
@@ -420,7 +420,7 @@ describe('what the rest of the server sees after a write', () => {
 
   it('keeps writes in a worker that replaced one stopped at its deadline', async () => {
     const slow =
-      'SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }';
+      'SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o . ?p ?q ?r . ?s ?t ?u }';
     await request(server.url).get('/sparql').query({ query: slow }).expect(503);
     expect(server.engine.replacements).toBeGreaterThan(0);
     for (let i = 0; i < 600 && server.engine.readyWorkers < 2; i++) {
