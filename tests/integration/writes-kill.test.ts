@@ -5,10 +5,10 @@
  * was acknowledged (2xx) must be there, and no write may be there in part.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MINI, REPO_ROOT } from '../util/server.js';
 
 const MAIN = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
@@ -19,9 +19,17 @@ const GRAPH = `${NS}stream`;
 const PARTS = 3;
 
 let children: ChildProcessWithoutNullStreams[] = [];
-afterEach(() => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+const made: string[] = [];
+afterEach(async () => {
+  // Whatever is still running is stopped, and waited for, before the next test or the cleanup.
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  const exits = running.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+  for (const child of running) child.kill('SIGKILL');
+  await Promise.all(exits);
   children = [];
+});
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Starts `cdg serve` on a free port and resolves with its base URL once it is listening. */
@@ -133,6 +141,7 @@ async function found(url: string): Promise<Map<string, number>> {
 describe('writes killed with SIGKILL mid-stream', () => {
   it('keeps every acknowledged write and no partial one, over two kills and restarts', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'cdg-kill-'));
+    made.push(stateDir);
     const acked = new Set<string>();
     const sent = new Set<string>();
     for (const round of [1, 2]) {
@@ -161,6 +170,9 @@ describe('writes killed with SIGKILL mid-stream', () => {
       body: write('after'),
     });
     expect(res.status).toBe(200);
+    // A graceful stop: the server closes after the writes under way are on disk.
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });

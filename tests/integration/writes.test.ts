@@ -3,7 +3,7 @@
  * real journal on disk): SPARQL Update and the Graph Store Protocol, what is refused, SHACL, and
  * what survives a restart.
  */
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { truncate } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,8 +28,15 @@ interface JsonBody {
   boolean?: boolean;
 }
 
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 function stateDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'cdg-writes-'));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cdg-writes-'));
+  made.push(dir);
+  return dir;
 }
 
 function writable(dir: string, overrides: ConfigInput = {}): Promise<RunningServer> {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -65,5 +65,6 @@ describe('the write token', () => {
     expect(() => resolveConfig({ writeTokenFile: path.join(dir, 'missing') })).toThrow(
       /cannot be read/,
     );
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -2,11 +2,11 @@
  * The write journal on a real file system: framing, torn tails, corruption, snapshots, the lock.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { truncate } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   decodeRecords,
   decodeSnapshot,
@@ -34,8 +34,15 @@ function flip(bytes: Buffer, at: number): void {
   bytes.writeUInt8(bytes.readUInt8(at) ^ 0xff, at);
 }
 
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 function tempDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'cdg-journal-'));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cdg-journal-'));
+  made.push(dir);
+  return dir;
 }
 
 async function withRecords(n: number): Promise<{ dir: string; file: string; sizes: number[] }> {
