@@ -10,6 +10,8 @@ import type { GraphInfo } from './graph/load.js';
 import type { Logger } from './log.js';
 import type { QueryEngine } from './sparql/engine.js';
 import { createSparqlRouter } from './sparql/router.js';
+import { createGraphStoreRouter } from './sparql/graphStoreRouter.js';
+import { userGraphNamespace, type UserGraphs } from './graph/userGraphs.js';
 import type { LabelIndex } from './web/labels.js';
 import type { SavedQuery } from './reports/savedQueries.js';
 import { DumpStore } from './web/dumps.js';
@@ -28,6 +30,7 @@ export interface AppDeps {
   readonly engine: QueryEngine;
   readonly logger: Logger;
   readonly graphs: readonly GraphInfo[];
+  /** The data version; read on every use, so a getter can follow writes. */
   readonly version: string;
   readonly labels: LabelIndex;
   /** The linker's gazetteer. */
@@ -36,6 +39,8 @@ export interface AppDeps {
   readonly queries?: readonly SavedQuery[];
   /** The dataset as N-Quads, for the dumps. */
   readonly nquads?: () => string;
+  /** The user graphs (read-only without a write token). */
+  readonly writes?: UserGraphs;
 }
 
 /** Body-parser's error types, made into sentences a client can act on. */
@@ -93,7 +98,7 @@ export function edgeMiddleware(): RequestHandler[] {
       strictTransportSecurity: false,
       crossOriginResourcePolicy: { policy: 'cross-origin' },
     }) as RequestHandler,
-    cors({ exposedHeaders: ['X-Result-Truncated', 'Content-Location', 'Link'] }),
+    cors({ exposedHeaders: ['X-Result-Truncated', 'Content-Location', 'Link', 'Location'] }),
   ];
 }
 
@@ -130,8 +135,14 @@ export function createApp(deps: AppDeps): Express {
       logger,
       queries: deps.queries ?? [],
       shortLinks: new ShortLinks(config.stateDir === '' ? undefined : config.stateDir),
-      dumps: new DumpStore(deps.nquads ?? (() => ''), standardPrefixes(config.baseIri)),
-      version: deps.version,
+      dumps: new DumpStore(
+        deps.nquads ?? (() => ''),
+        standardPrefixes(config.baseIri),
+        () => deps.version,
+      ),
+      get version() {
+        return deps.version;
+      },
       graphCount: deps.graphs.length,
     }),
   );
@@ -140,11 +151,16 @@ export function createApp(deps: AppDeps): Express {
     createReconcileRouter({ engine: deps.engine, labels: deps.labels, config }),
   );
   app.use(
+    '/sparql/graph',
+    createGraphStoreRouter({ engine: deps.engine, config, logger, writes: deps.writes }),
+  );
+  app.use(
     '/sparql',
     createSparqlRouter({
       engine: deps.engine,
       config,
       logger,
+      writes: deps.writes,
       service: {
         baseIri: config.baseIri,
         engineDescription: deps.engine.description,
@@ -153,7 +169,12 @@ export function createApp(deps: AppDeps): Express {
         maxBodyBytes: config.maxBodyBytes,
         serviceAllowlist: config.serviceAllowlist,
         graphs: deps.graphs,
-        version: deps.version,
+        get version() {
+          return deps.version;
+        },
+        ...(deps.writes?.writable === true
+          ? { userGraphNamespace: userGraphNamespace(config.baseIri) }
+          : {}),
       },
     }),
   );

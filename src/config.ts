@@ -2,6 +2,8 @@
  * Configuration: built-in defaults < environment variables < command-line flags, validated once at
  * start-up with messages that say what to fix, then frozen and passed explicitly.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,9 +42,19 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Memory for cached query answers, in bytes; 0 turns the cache off. */
   readonly cacheBytes: number;
-  /** Where the server keeps what it writes (short links); empty keeps it in memory only. */
+  /** Where the server keeps what it writes (short links, the write journal); empty: memory only. */
   readonly stateDir: string;
+  /**
+   * SHA-256 (hex) of the bearer token that authorises writes (SPARQL Update, Graph Store Protocol);
+   * empty when writes are disabled. Only the digest is kept, so the token itself is never logged.
+   */
+  readonly writeTokenSha256: string;
+  /** Journal size, in bytes, above which it is compacted into a snapshot. */
+  readonly journalCompactBytes: number;
 }
+
+/** Shortest write token accepted: a guessable token would be no protection. */
+export const MIN_WRITE_TOKEN_LENGTH = 16;
 
 /** The project root (where package.json, ontology/ and data/ live). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,13 +74,15 @@ export const DEFAULTS: Config = Object.freeze({
   logLevel: 'info',
   stateDir: path.join(PROJECT_ROOT, '.cdg-state'),
   cacheBytes: 64 * 1024 * 1024,
+  writeTokenSha256: '',
+  journalCompactBytes: 4 * 1024 * 1024,
 });
 
 /** Raw, unvalidated settings as strings or values, from any layer. */
-export type ConfigInput = Partial<Record<keyof Config, unknown>>;
+export type ConfigInput = Partial<Record<keyof Config | 'writeToken' | 'writeTokenFile', unknown>>;
 
 /** Environment variables read, and the setting each feeds. */
-export const ENV_VARS: Readonly<Record<string, keyof Config>> = Object.freeze({
+export const ENV_VARS: Readonly<Record<string, keyof ConfigInput>> = Object.freeze({
   PORT: 'port',
   HOST: 'host',
   CDG_PORT: 'port',
@@ -86,6 +100,9 @@ export const ENV_VARS: Readonly<Record<string, keyof Config>> = Object.freeze({
   CDG_LOG_LEVEL: 'logLevel',
   CDG_STATE_DIR: 'stateDir',
   CDG_CACHE_BYTES: 'cacheBytes',
+  CDG_WRITE_TOKEN: 'writeToken',
+  CDG_WRITE_TOKEN_FILE: 'writeTokenFile',
+  CDG_JOURNAL_COMPACT_BYTES: 'journalCompactBytes',
 });
 
 /**
@@ -142,7 +159,7 @@ export function resolveConfig(...layers: ConfigInput[]): Config {
   const raw: ConfigInput = { ...DEFAULTS };
   for (const layer of layers) {
     for (const [key, value] of Object.entries(layer)) {
-      if (value !== undefined) raw[key as keyof Config] = value;
+      if (value !== undefined) raw[key as keyof ConfigInput] = value;
     }
   }
   const engine = String(raw.engine);
@@ -163,6 +180,9 @@ export function resolveConfig(...layers: ConfigInput[]): Config {
   const serviceAllowlist = toList(raw.serviceAllowlist).map((iri) =>
     toAbsoluteIri('service allowlist entry', iri),
   );
+  const stateDir =
+    typeof raw.stateDir === 'string' && raw.stateDir !== '' ? path.resolve(raw.stateDir) : '';
+  const writeTokenSha256 = writeTokenDigest(raw, stateDir);
   return Object.freeze({
     port: toInt('port', raw.port, 0, 65535),
     host,
@@ -177,7 +197,49 @@ export function resolveConfig(...layers: ConfigInput[]): Config {
     serviceAllowlist: Object.freeze(serviceAllowlist),
     logLevel: logLevel as LogLevel,
     cacheBytes: toInt('cache bytes', raw.cacheBytes, 0, 64 * 1024 * 1024 * 1024),
-    stateDir:
-      typeof raw.stateDir === 'string' && raw.stateDir !== '' ? path.resolve(raw.stateDir) : '',
+    stateDir,
+    writeTokenSha256,
+    journalCompactBytes: toInt(
+      'journal compaction threshold (bytes)',
+      raw.journalCompactBytes,
+      1024,
+      1024 ** 4,
+    ),
   });
+}
+
+/**
+ * The write token from `writeToken` or `writeTokenFile` (its first line), checked and hashed.
+ * Writes need somewhere durable to go, so a token without a state directory is refused.
+ */
+function writeTokenDigest(raw: ConfigInput, stateDir: string): string {
+  if (typeof raw.writeTokenSha256 === 'string' && raw.writeTokenSha256 !== '') {
+    return raw.writeTokenSha256;
+  }
+  let token = typeof raw.writeToken === 'string' ? raw.writeToken : '';
+  const file = typeof raw.writeTokenFile === 'string' ? raw.writeTokenFile : '';
+  if (token !== '' && file !== '') {
+    throw new ConfigError('give the write token either directly or as a file, not both.');
+  }
+  if (file !== '') {
+    try {
+      token = (readFileSync(path.resolve(file), 'utf8').split(/\r?\n/u)[0] ?? '').trim();
+    } catch (error) {
+      throw new ConfigError(`write token file ${file} cannot be read: ${(error as Error).message}`);
+    }
+  }
+  if (token === '') return '';
+  if (token.length < MIN_WRITE_TOKEN_LENGTH || /\s/u.test(token)) {
+    throw new ConfigError(
+      `the write token must be at least ${MIN_WRITE_TOKEN_LENGTH} characters with no spaces ` +
+        '(e.g. the output of `openssl rand -hex 32`).',
+    );
+  }
+  if (stateDir === '') {
+    throw new ConfigError(
+      'writes need a state directory for their journal: set CDG_STATE_DIR (it must not be empty) ' +
+        'or leave the write token unset.',
+    );
+  }
+  return createHash('sha256').update(token, 'utf8').digest('hex');
 }

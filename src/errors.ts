@@ -27,6 +27,13 @@ export class BadRequestHttpError extends HttpError {
   }
 }
 
+/** 401: the request needs credentials; `WWW-Authenticate` says which (RFC 6750 bearer tokens). */
+export class UnauthorizedHttpError extends HttpError {
+  public constructor(message: string, challenge: string) {
+    super(401, message, { headers: { 'WWW-Authenticate': challenge } });
+  }
+}
+
 /** 403: the request is understood but refused (e.g. SPARQL Update on the read-only endpoint). */
 export class ForbiddenHttpError extends HttpError {
   public constructor(message: string) {
@@ -68,6 +75,13 @@ export class PayloadTooLargeHttpError extends HttpError {
 export class UnsupportedMediaTypeHttpError extends HttpError {
   public constructor(message: string) {
     super(415, message);
+  }
+}
+
+/** 422: the request is well-formed but its content breaks a rule (e.g. a SHACL shape). */
+export class UnprocessableEntityHttpError extends HttpError {
+  public constructor(message: string) {
+    super(422, message);
   }
 }
 

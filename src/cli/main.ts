@@ -30,6 +30,7 @@ import {
 } from '../config.js';
 import { ConfigError, DataLoadError, isHttpError } from '../errors.js';
 import type { LoadProgress } from '../graph/load.js';
+import { JournalCorruptError, JournalLockedError } from '../graph/journal.js';
 import { createLogger } from '../log.js';
 import { findDataSources } from '../graph/files.js';
 import { loadDataset } from '../graph/load.js';
@@ -64,6 +65,9 @@ function flagsToConfig(flags: CommonFlags & { [key: string]: unknown }): ConfigI
     cacheBytes: flags.cacheBytes,
     workers: flags.workers,
     serviceAllowlist: flags.allowService,
+    writeToken: flags.writeToken,
+    writeTokenFile: flags.writeTokenFile,
+    journalCompactBytes: flags.journalCompactBytes,
   };
 }
 
@@ -88,6 +92,8 @@ function progressReporter(quiet: boolean): (e: LoadProgress) => void {
 function fail(error: unknown): never {
   if (error instanceof ConfigError) process.stderr.write(`Configuration error: ${error.message}\n`);
   else if (error instanceof DataLoadError) process.stderr.write(`Data error: ${error.message}\n`);
+  else if (error instanceof JournalCorruptError || error instanceof JournalLockedError)
+    process.stderr.write(`Write journal error: ${error.message}\n`);
   else if (isHttpError(error)) process.stderr.write(`${error.message}\n`);
   else
     process.stderr.write(
@@ -137,6 +143,15 @@ commonOptions(
       '--allow-service <iri>',
       'endpoint that SERVICE may query (repeatable; default none)',
       collect,
+    )
+    .option(
+      '--write-token <token>',
+      'enable writes (SPARQL Update, Graph Store Protocol) for this bearer token; prefer env CDG_WRITE_TOKEN or --write-token-file, which keep it out of the process list',
+    )
+    .option('--write-token-file <path>', 'enable writes with the token in this file (first line)')
+    .option(
+      '--journal-compact-bytes <n>',
+      `compact the write journal into a snapshot above this size (default ${DEFAULTS.journalCompactBytes})`,
     ),
 ).action(async (flags: CommonFlags & Record<string, unknown>) => {
   try {
@@ -144,9 +159,15 @@ commonOptions(
     const logger = createLogger(config.logLevel);
     const dataset = await loadServableDataset(config, progressReporter(false));
     const running = await startServer(config, logger, dataset);
+    const userQuads = running.writes?.quadCount ?? 0;
     process.stderr.write(
-      `Cyber Diplomacy Graph: ${dataset.quadCount.toLocaleString('en')} quads in ${dataset.graphs.length} graphs, ` +
-        `${config.engine} engine.\nSPARQL endpoint: ${running.url}/sparql\n`,
+      `Cyber Diplomacy Graph: ${dataset.quadCount.toLocaleString('en')} quads in ${dataset.graphs.length} graphs` +
+        (userQuads > 0 ? ` + ${userQuads.toLocaleString('en')} in user graphs` : '') +
+        `, ${config.engine} engine.\nSPARQL endpoint: ${running.url}/sparql` +
+        (running.writes?.writable === true
+          ? ` (writes enabled: user graphs under ${running.writes.namespace})`
+          : '') +
+        '\n',
     );
     const stop = (): void => {
       void running.close().then(() => process.exit(0));

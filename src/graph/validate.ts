@@ -86,6 +86,90 @@ function pathToString(
     .join('/');
 }
 
+function toViolation(
+  r: ShaclResult,
+  extra: ReadonlyArray<[string, string]>,
+  files: readonly string[],
+): Violation {
+  const severity = (r.severity?.value ?? `${SH}Violation`).slice(SH.length);
+  return {
+    focusNode: r.focusNode?.term?.value ?? r.focusNode?.value ?? '',
+    path: pathToString(r.path, extra),
+    message: r.message?.map((m) => m.value).join(' ') ?? 'Constraint not satisfied.',
+    severity: severity === 'Warning' || severity === 'Info' ? severity : 'Violation',
+    value: r.value?.term?.value,
+    shape: r.shape?.ptr?.term?.value ?? '',
+    constraint: (r.constraintComponent?.value ?? '').replace(SH, 'sh:'),
+    files,
+  };
+}
+
+/** The graphs of a store that declare `sh:NodeShape`s. */
+function shapeGraphsOf(store: oxigraph.Store): Set<string> {
+  return new Set(
+    (
+      store.query(
+        `SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s <${RDF_TYPE}> <${SH}NodeShape> } }`,
+      ) as Array<Map<string, oxigraph.Term>>
+    ).map((row) => row.get('g')!.value),
+  );
+}
+
+/**
+ * The shapes, parsed once, for checking many small sets of triples (each write's neighbourhood).
+ */
+export class ShapeValidator {
+  private constructor(
+    private readonly validator: Validator,
+    private readonly extra: ReadonlyArray<[string, string]>,
+    /** The graphs the shapes came from. */
+    public readonly shapesGraphs: readonly string[],
+  ) {}
+
+  /**
+   * Takes the shapes from the store's graphs that declare `sh:NodeShape`s.
+   * @param store - the dataset
+   * @param baseIri - for writing paths with the `cdo:` prefix
+   * @param accept - which graphs may supply shapes (e.g. only curated ones)
+   * @returns undefined when there are no shapes
+   */
+  public static fromStore(
+    store: oxigraph.Store,
+    baseIri: string,
+    accept: (graph: string) => boolean = () => true,
+  ): ShapeValidator | undefined {
+    const graphs = [...shapeGraphsOf(store)].filter(accept);
+    if (graphs.length === 0) return undefined;
+    const shapes = rdf.dataset();
+    for (const g of graphs) {
+      for (const q of store.match(null, null, null, oxigraph.namedNode(g)))
+        shapes.add(rdf.quad(q.subject, q.predicate, q.object));
+    }
+    return new ShapeValidator(
+      new Validator(shapes, { factory: rdf }),
+      [['cdo:', `${baseIri}ontology#`]],
+      graphs,
+    );
+  }
+
+  /**
+   * Checks triples (graph names ignored) against the shapes.
+   * @param quads - the data
+   * @param focus - report only violations whose focus node has one of these values
+   */
+  public async validate(
+    quads: Iterable<oxigraph.Quad>,
+    focus?: ReadonlySet<string>,
+  ): Promise<Violation[]> {
+    const data = rdf.dataset();
+    for (const q of quads) data.add(rdf.quad(q.subject, q.predicate, q.object));
+    const report = (await this.validator.validate({ dataset: data })) as { results: ShaclResult[] };
+    return report.results
+      .map((r) => toViolation(r, this.extra, []))
+      .filter((v) => focus === undefined || focus.has(v.focusNode));
+  }
+}
+
 /**
  * Validates the store's data graphs against its shapes graphs.
  * @param store - the loaded dataset
@@ -97,13 +181,7 @@ export async function validateShapes(
   graphs: readonly GraphInfo[],
   baseIri: string,
 ): Promise<{ conforms: boolean; violations: Violation[]; shapesGraphs: string[] }> {
-  const shapeGraphs = new Set(
-    (
-      store.query(
-        `SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s <${RDF_TYPE}> <${SH}NodeShape> } }`,
-      ) as Array<Map<string, oxigraph.Term>>
-    ).map((row) => row.get('g')!.value),
-  );
+  const shapeGraphs = shapeGraphsOf(store);
   const shapes = rdf.dataset();
   const data = rdf.dataset();
   for (const q of store.match(null, null, null, null)) {
@@ -134,17 +212,7 @@ export async function validateShapes(
       const file = fileOfGraph.get(q.graph.value);
       if (file !== undefined) files.add(file);
     }
-    const severity = (r.severity?.value ?? `${SH}Violation`).slice(SH.length);
-    return {
-      focusNode: focus,
-      path: pathToString(r.path, extra),
-      message: r.message?.map((m) => m.value).join(' ') ?? 'Constraint not satisfied.',
-      severity: severity === 'Warning' || severity === 'Info' ? severity : 'Violation',
-      value: r.value?.term?.value,
-      shape: r.shape?.ptr?.term?.value ?? '',
-      constraint: (r.constraintComponent?.value ?? '').replace(SH, 'sh:'),
-      files: [...files].sort(),
-    };
+    return toViolation(r, extra, [...files].sort());
   });
   return { conforms: report.conforms, violations, shapesGraphs: [...shapeGraphs] };
 }

@@ -36,6 +36,15 @@ export interface QueryOptions {
   readonly timeoutMs?: number;
 }
 
+/**
+ * A change to the data, as N-Quads: the quads to remove, then the quads to add. Blank node labels
+ * are kept as written, so a later change can remove a blank node an earlier one added.
+ */
+export interface DataChange {
+  readonly delete: string;
+  readonly insert: string;
+}
+
 /** What a query engine can do. */
 export interface QueryEngine {
   readonly name: EngineName;

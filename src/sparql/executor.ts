@@ -7,21 +7,33 @@ import oxigraph from 'oxigraph';
 import { createRequire } from 'node:module';
 import type { EngineName } from '../config.js';
 import { QuerySyntaxError } from '../errors.js';
-import type { QueryRequest, QueryResponse, SerializedError } from './engine.js';
+import type { DataChange, QueryRequest, QueryResponse, SerializedError } from './engine.js';
 import { inspectQuery, withDataset } from './inspect.js';
 import { capTriples, serializeSolutions } from './results.js';
 import { freeStore } from '../graph/oxigraphUtil.js';
+import {
+  WriteEvaluator,
+  type WriteEvaluation,
+  type WriteEvaluatorOptions,
+  type WriteRequest,
+} from '../graph/writeEvaluation.js';
 
 export interface ExecutorOptions {
   readonly maxRows: number;
   /** Endpoint IRIs SERVICE may reach (Comunica); a request to any other URL fails. */
   readonly serviceAllowlist: readonly string[];
+  /** Set for the writer: this executor also works out writes (Oxigraph only). */
+  readonly writes?: WriteEvaluatorOptions;
 }
 
 export interface Executor {
   readonly name: EngineName;
   readonly description: string;
   execute(request: QueryRequest): Promise<QueryResponse>;
+  /** Applies a change to this executor's copy of the data. */
+  apply(change: DataChange): void;
+  /** Works out what a write would do, leaving the data as it was (the writer only). */
+  evaluateWrite(request: WriteRequest): Promise<WriteEvaluation>;
   free(): void;
 }
 
@@ -122,6 +134,7 @@ export function serializeError(error: unknown): SerializedError {
 export function createOxigraphExecutor(nquads: string, options: ExecutorOptions): Executor {
   const store = new oxigraph.Store();
   store.load(nquads, { format: 'application/n-quads' });
+  let evaluator: WriteEvaluator | undefined;
   return {
     name: 'oxigraph',
     description: `Oxigraph ${packageVersion('oxigraph')} (in-process, WebAssembly)`,
@@ -161,6 +174,26 @@ export function createOxigraphExecutor(nquads: string, options: ExecutorOptions)
         rows: capped.rows,
         truncated: capped.truncated,
       });
+    },
+    apply(change: DataChange): void {
+      // `parse` keeps blank node labels (`load` would rename them), so changes can refer to them.
+      const emptied = new Set<string>();
+      for (const q of oxigraph.parse(change.delete, { format: 'application/n-quads' })) {
+        store.delete(q);
+        if (q.graph.termType === 'NamedNode') emptied.add(q.graph.value);
+      }
+      for (const q of oxigraph.parse(change.insert, { format: 'application/n-quads' }))
+        store.add(q);
+      // A graph exists while it has triples, here as after a restart.
+      for (const g of emptied) {
+        if (store.match(null, null, null, oxigraph.namedNode(g)).length === 0)
+          store.update(`DROP SILENT GRAPH <${g}>`);
+      }
+    },
+    evaluateWrite(request: WriteRequest): Promise<WriteEvaluation> {
+      if (options.writes === undefined) throw new Error('This executor does not take writes.');
+      evaluator ??= new WriteEvaluator(store, options.writes);
+      return evaluator.evaluate(request);
     },
     free(): void {
       freeStore(store);
@@ -260,6 +293,16 @@ export async function createComunicaExecutor(
         truncated: capped.truncated,
       };
     },
+    apply(change: DataChange): void {
+      // An explicit empty prefix keeps blank node labels as written.
+      const parse = (text: string) =>
+        new n3.Parser({ format: 'N-Quads', blankNodePrefix: '' }).parse(text);
+      store.removeQuads(parse(change.delete));
+      store.addQuads(parse(change.insert));
+    },
+    evaluateWrite(): Promise<WriteEvaluation> {
+      return Promise.reject(new Error('Writes are worked out by an Oxigraph executor.'));
+    },
     free(): void {
       // The N3 store is garbage-collected with this executor.
     },
@@ -272,7 +315,7 @@ export async function createExecutor(
   nquads: string,
   options: ExecutorOptions,
 ): Promise<Executor> {
-  return engine === 'comunica'
+  return engine === 'comunica' && options.writes === undefined
     ? createComunicaExecutor(nquads, options)
     : createOxigraphExecutor(nquads, options);
 }

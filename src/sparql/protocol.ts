@@ -29,15 +29,42 @@ export interface ProtocolInput {
 /** What the endpoint should do. */
 export type ProtocolAction =
   | { readonly kind: 'describe-service' }
-  | { readonly kind: 'query'; readonly request: QueryRequest };
+  | { readonly kind: 'query'; readonly request: QueryRequest }
+  | { readonly kind: 'update'; readonly update: string };
 
 export interface ProtocolOptions {
   readonly serviceAllowlist: readonly string[];
+  /** True when the server accepts SPARQL Update (a write token is configured). */
+  readonly writes?: boolean;
 }
 
 const UPDATE_REFUSED =
   'SPARQL Update is not accepted: this public endpoint is read-only. ' +
   'The curated graph changes through the files in ontology/ and data/.';
+
+const UPDATE_BY_POST =
+  'Send SPARQL Update with POST, as application/sparql-update or as a form field "update".';
+
+/** The update of a POST, or the refusal when writes are off. */
+function updateAction(
+  update: string | undefined,
+  params: URLSearchParams,
+  form: URLSearchParams | undefined,
+  options: ProtocolOptions,
+): ProtocolAction {
+  if (options.writes !== true) throw new ForbiddenHttpError(UPDATE_REFUSED);
+  for (const name of ['using-graph-uri', 'using-named-graph-uri']) {
+    if (params.has(name) || form?.has(name) === true) {
+      throw new BadRequestHttpError(
+        `${name} is not supported: state the dataset in the update (USING, USING NAMED or WITH).`,
+      );
+    }
+  }
+  if (update === undefined || update.trim() === '') {
+    throw new BadRequestHttpError('Missing update: send the SPARQL Update as the body.');
+  }
+  return { kind: 'update', update };
+}
 
 function mediaTypeOf(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
@@ -78,7 +105,12 @@ export function parseProtocolRequest(
     const type = mediaTypeOf(input.contentType);
     if (type === 'application/x-www-form-urlencoded') {
       const form = new URLSearchParams(input.body ?? '');
-      if (form.has('update')) throw new ForbiddenHttpError(UPDATE_REFUSED);
+      if (form.has('update')) {
+        const updates = form.getAll('update');
+        if (updates.length > 1 || form.has('query'))
+          throw new BadRequestHttpError('Send one update parameter, and no query with it.');
+        return updateAction(updates[0], params, form, options);
+      }
       const queries = form.getAll('query');
       if (queries.length > 1)
         throw new BadRequestHttpError('Send one query parameter, not several.');
@@ -88,17 +120,20 @@ export function parseProtocolRequest(
     } else if (type === 'application/sparql-query') {
       query = input.body ?? '';
     } else if (type === 'application/sparql-update') {
-      throw new ForbiddenHttpError(UPDATE_REFUSED);
+      return updateAction(input.body, params, undefined, options);
     } else {
       throw new UnsupportedMediaTypeHttpError(
-        `POST bodies must be application/sparql-query or application/x-www-form-urlencoded; got "${type || 'none'}".`,
+        `POST bodies must be application/sparql-query, application/sparql-update or application/x-www-form-urlencoded; got "${type || 'none'}".`,
       );
     }
     if (params.has('query') && query !== undefined) {
       throw new BadRequestHttpError('Give the query either in the URL or in the body, not both.');
     }
   } else {
-    if (params.has('update')) throw new ForbiddenHttpError(UPDATE_REFUSED);
+    if (params.has('update'))
+      throw options.writes === true
+        ? new BadRequestHttpError(UPDATE_BY_POST)
+        : new ForbiddenHttpError(UPDATE_REFUSED);
     const queries = params.getAll('query');
     if (queries.length > 1) throw new BadRequestHttpError('Send one query parameter, not several.');
     query = queries[0];
@@ -119,7 +154,10 @@ export function parseProtocolRequest(
     }
   }
   const info = inspectQuery(query);
-  if (info.form === 'UPDATE') throw new ForbiddenHttpError(UPDATE_REFUSED);
+  if (info.form === 'UPDATE')
+    throw options.writes === true
+      ? new BadRequestHttpError(`This is an update, not a query. ${UPDATE_BY_POST}`)
+      : new ForbiddenHttpError(UPDATE_REFUSED);
   for (const service of info.services) {
     if (service === undefined || !isAllowed(service, options.serviceAllowlist)) {
       throw new ForbiddenHttpError(

@@ -1,5 +1,6 @@
 /**
- * `/sparql`: the SPARQL 1.1 Protocol endpoint (query only; updates are refused with 403).
+ * `/sparql`: the SPARQL 1.1 Protocol endpoint. Queries for everyone; SPARQL Update only with the
+ * write token, and only when one is configured (otherwise updates are refused with 403).
  */
 import express, { type Request, type Response, type Router } from 'express';
 import type { Config } from '../config.js';
@@ -9,6 +10,8 @@ import { contentTypeHeader, GRAPH_TYPES, negotiate } from './formats.js';
 import { parseProtocolRequest } from './protocol.js';
 import { serviceDescription, type ServiceFacts } from './serviceDescription.js';
 import { NotAcceptableHttpError } from '../errors.js';
+import type { UserGraphs, WriteResult } from '../graph/userGraphs.js';
+import { authorizeWrite } from './auth.js';
 
 export interface SparqlRouterDeps {
   readonly engine: QueryEngine;
@@ -16,6 +19,21 @@ export interface SparqlRouterDeps {
   readonly logger: Logger;
   /** Facts for the service description, minus the endpoint IRI (taken from the request). */
   readonly service: Omit<ServiceFacts, 'endpoint'>;
+  /** The user graphs; writes are accepted when they are writable. */
+  readonly writes?: UserGraphs;
+}
+
+/** The JSON body answering a write. */
+export function writeSummary(result: WriteResult): Record<string, unknown> {
+  return {
+    status: 'ok',
+    op: result.op,
+    graphs: result.graphs,
+    inserted: result.inserted,
+    deleted: result.deleted,
+    seq: result.seq ?? null,
+    version: result.version,
+  };
 }
 
 function endpointIri(req: Request): string {
@@ -48,9 +66,27 @@ export function createSparqlRouter(deps: SparqlRouterDeps): Router {
         accept: req.get('accept'),
         body: typeof req.body === 'string' ? req.body : undefined,
       },
-      { serviceAllowlist: deps.config.serviceAllowlist },
+      { serviceAllowlist: deps.config.serviceAllowlist, writes: deps.writes?.writable === true },
     );
     res.vary('Accept');
+    if (action.kind === 'update') {
+      authorizeWrite(req.get('authorization'), deps.config.writeTokenSha256);
+      const started = performance.now();
+      const result = await deps.writes!.update(action.update);
+      log.info(
+        {
+          op: result.op,
+          graphs: result.graphs,
+          inserted: result.inserted,
+          deleted: result.deleted,
+          seq: result.seq,
+          ms: Math.round((performance.now() - started) * 100) / 100,
+        },
+        'write',
+      );
+      res.status(200).json(writeSummary(result));
+      return;
+    }
     if (action.kind === 'describe-service') {
       const mediaType = negotiate(req.get('accept'), GRAPH_TYPES);
       if (mediaType === undefined) {

@@ -20,6 +20,8 @@ export interface ServiceFacts {
   readonly serviceAllowlist: readonly string[];
   readonly graphs: readonly GraphInfo[];
   readonly version: string;
+  /** When writes are enabled: the user-graph namespace (the Graph Store is at `{endpoint}/graph`). */
+  readonly userGraphNamespace?: string;
 }
 
 const RESULT_FORMATS = [
@@ -64,7 +66,22 @@ export function serviceDescription(facts: ServiceFacts, mediaType: string): stri
     add(service, `${svc}maxRequestBodyBytes`, int(facts.maxBodyBytes));
     for (const allowed of facts.serviceAllowlist)
       add(service, `${svc}allowedService`, iri(allowed));
-    add(service, `${svc}readOnly`, literal('true', iri(`${XSD}boolean`)));
+    const writable = facts.userGraphNamespace !== undefined;
+    add(service, `${svc}readOnly`, literal(String(!writable), iri(`${XSD}boolean`)));
+    // The Graph Store Protocol answers reads at {endpoint}/graph always, writes with the token.
+    add(service, `${svc}graphStore`, iri(`${facts.endpoint}/graph`));
+    if (writable) {
+      add(service, `${SD}supportedLanguage`, iri(`${SD}SPARQL11Update`));
+      add(service, `${svc}userGraphNamespace`, iri(facts.userGraphNamespace));
+      add(
+        service,
+        `${svc}writeAuthentication`,
+        literal(
+          'Authorization: Bearer <token> (RFC 6750), for SPARQL Update and Graph Store writes',
+          'en',
+        ),
+      );
+    }
     const dataset = blankNode();
     add(service, `${SD}defaultDataset`, dataset);
     add(dataset, RDF_TYPE, iri(`${SD}Dataset`));

@@ -1,11 +1,13 @@
 /**
  * A query worker thread: hosts one executor over its own copy of the dataset and answers queries
  * posted to it. Running queries here keeps the HTTP event loop free, and lets a runaway query be
- * stopped by terminating the thread.
+ * stopped by terminating the thread. Changes to the data (writes) arrive as messages too, and are
+ * applied in the order they were posted, between queries, never during one.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineName } from '../config.js';
-import type { QueryRequest } from './engine.js';
+import type { WriteEvaluatorOptions, WriteRequest } from '../graph/writeEvaluation.js';
+import type { DataChange, QueryRequest } from './engine.js';
 import { createExecutor, serializeError } from './executor.js';
 
 export interface WorkerInit {
@@ -15,13 +17,25 @@ export interface WorkerInit {
   readonly length: number;
   readonly maxRows: number;
   readonly serviceAllowlist: readonly string[];
+  /** Changes made since the dataset was loaded, applied in order before the first query. */
+  readonly changes: readonly DataChange[];
+  /** Set for the writer worker, which works out writes (see graph/writeEvaluation.ts). */
+  readonly writes?: WriteEvaluatorOptions;
 }
+
+/** What the pool posts to a worker. */
+export type WorkerMessage =
+  | { readonly type: 'query'; readonly id: number; readonly request: QueryRequest }
+  | { readonly type: 'write'; readonly id: number; readonly request: WriteRequest }
+  | { readonly type: 'apply'; readonly seq: number; readonly change: DataChange };
 
 export type WorkerReply =
   | { readonly type: 'ready'; readonly description: string }
   | { readonly type: 'init-error'; readonly message: string }
   | { readonly type: 'result'; readonly id: number; readonly response: unknown }
-  | { readonly type: 'error'; readonly id: number; readonly error: unknown };
+  | { readonly type: 'error'; readonly id: number; readonly error: unknown }
+  | { readonly type: 'applied'; readonly seq: number }
+  | { readonly type: 'apply-error'; readonly seq: number; readonly message: string };
 
 const port = parentPort;
 if (port !== null) {
@@ -31,21 +45,43 @@ if (port !== null) {
     const executor = await createExecutor(init.engine, nquads, {
       maxRows: init.maxRows,
       serviceAllowlist: init.serviceAllowlist,
+      ...(init.writes === undefined ? {} : { writes: init.writes }),
     });
-    port.on('message', (message: { id: number; request: QueryRequest }) => {
-      // `execute` may throw synchronously (Oxigraph parses and runs in one call): wrap it.
-      Promise.resolve()
-        .then(() => executor.execute(message.request))
-        .then(
-          (response) =>
-            port.postMessage({ type: 'result', id: message.id, response } satisfies WorkerReply),
-          (error: unknown) =>
-            port.postMessage({
-              type: 'error',
-              id: message.id,
-              error: serializeError(error),
-            } satisfies WorkerReply),
-        );
+    for (const change of init.changes) executor.apply(change);
+    // One message at a time: an engine that answers asynchronously (Comunica) must not see a change
+    // land in the middle of a query.
+    let previous: Promise<unknown> = Promise.resolve();
+    const handle = async (message: WorkerMessage): Promise<void> => {
+      if (message.type === 'apply') {
+        try {
+          executor.apply(message.change);
+          port.postMessage({ type: 'applied', seq: message.seq } satisfies WorkerReply);
+        } catch (error) {
+          port.postMessage({
+            type: 'apply-error',
+            seq: message.seq,
+            message: (error as Error).message,
+          } satisfies WorkerReply);
+        }
+        return;
+      }
+      try {
+        // `execute` may throw synchronously (Oxigraph parses and runs in one call).
+        const response =
+          message.type === 'write'
+            ? await executor.evaluateWrite(message.request)
+            : await executor.execute(message.request);
+        port.postMessage({ type: 'result', id: message.id, response } satisfies WorkerReply);
+      } catch (error) {
+        port.postMessage({
+          type: 'error',
+          id: message.id,
+          error: serializeError(error),
+        } satisfies WorkerReply);
+      }
+    };
+    port.on('message', (message: WorkerMessage) => {
+      previous = previous.then(() => handle(message));
     });
     port.postMessage({ type: 'ready', description: executor.description } satisfies WorkerReply);
   } catch (error) {

@@ -11,13 +11,19 @@ import type { EngineName } from '../config.js';
 import { HttpError, QueryTimeoutHttpError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type {
+  DataChange,
   QueryEngine,
   QueryOptions,
   QueryRequest,
   QueryResponse,
   SerializedError,
 } from './engine.js';
-import type { WorkerInit, WorkerReply } from './worker.js';
+import type {
+  WriteEvaluation,
+  WriteEvaluatorOptions,
+  WriteRequest,
+} from '../graph/writeEvaluation.js';
+import type { WorkerInit, WorkerMessage, WorkerReply } from './worker.js';
 
 export interface WorkerPoolOptions {
   readonly engine: EngineName;
@@ -29,15 +35,37 @@ export interface WorkerPoolOptions {
   /** Deadline when a query gives none. */
   readonly defaultTimeoutMs: number;
   readonly logger: Logger;
+  /** Changes to apply over `nquads` before the first query (e.g. the user graphs). */
+  readonly changes?: readonly DataChange[];
+  /** Makes this the writer pool: its (Oxigraph) workers work out writes. */
+  readonly writes?: WriteEvaluatorOptions;
 }
+
+type Job =
+  | { readonly type: 'query'; readonly request: QueryRequest }
+  | { readonly type: 'write'; readonly request: WriteRequest };
 
 interface Task {
   readonly id: number;
-  readonly request: QueryRequest;
+  readonly job: Job;
   readonly timeoutMs: number;
   readonly enqueuedAt: number;
-  resolve(response: QueryResponse): void;
+  resolve(response: unknown): void;
   reject(error: Error): void;
+}
+
+/** A write stopped at its deadline. */
+function writeTimeout(timeoutMs: number): HttpError {
+  return new HttpError(
+    503,
+    `The update ran longer than the limit of ${timeoutMs} ms and was stopped; nothing was changed.`,
+  );
+}
+
+function timeoutError(task: Task): HttpError {
+  return task.job.type === 'write'
+    ? writeTimeout(task.timeoutMs)
+    : new QueryTimeoutHttpError(task.timeoutMs);
 }
 
 interface Slot {
@@ -82,7 +110,10 @@ export class WorkerPool implements QueryEngine {
   public readonly name: EngineName;
   public description = '';
   private readonly options: WorkerPoolOptions;
-  private readonly init: WorkerInit;
+  private readonly init: Omit<WorkerInit, 'changes'>;
+  /** Every change since `nquads`, in order: a worker started later applies them all. */
+  private changes: DataChange[];
+  private changeSeq = 0;
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
@@ -102,7 +133,9 @@ export class WorkerPool implements QueryEngine {
       length: bytes.length,
       maxRows: options.maxRows,
       serviceAllowlist: options.serviceAllowlist,
+      ...(options.writes === undefined ? {} : { writes: options.writes }),
     };
+    this.changes = [...(options.changes ?? [])];
   }
 
   /**
@@ -122,7 +155,8 @@ export class WorkerPool implements QueryEngine {
   }
 
   private spawn(slot: Slot): Promise<void> {
-    const worker = startWorker(this.init);
+    // The changes so far travel with the worker's start; later ones are posted to it like to the rest.
+    const worker = startWorker({ ...this.init, changes: [...this.changes] });
     slot.worker = worker;
     slot.ready = false;
     return new Promise<void>((resolve, reject) => {
@@ -137,7 +171,14 @@ export class WorkerPool implements QueryEngine {
         } else if (reply.type === 'init-error') {
           reject(new Error(`Query worker failed to start: ${reply.message}`));
           void worker.terminate();
-        } else this.settle(slot, reply);
+        } else if (reply.type === 'apply-error') {
+          // Its copy of the data is now unknown: start a fresh one, which applies every change.
+          this.options.logger.error(
+            { seq: reply.seq, message: reply.message },
+            'a query worker could not apply a change; replacing it',
+          );
+          if (slot.worker === worker) this.retire(slot, worker);
+        } else if (reply.type !== 'applied') this.settle(slot, reply);
       });
       worker.on('error', (error) => {
         this.options.logger.error({ err: error }, 'query worker crashed');
@@ -154,6 +195,17 @@ export class WorkerPool implements QueryEngine {
         if (started) this.replace(slot);
       });
     });
+  }
+
+  /** Takes a worker out of service: its query (if any) fails, and a fresh worker takes the slot. */
+  private retire(slot: Slot, worker: Worker): void {
+    const task = slot.task;
+    this.clearSlot(slot);
+    slot.ready = false;
+    slot.worker = undefined;
+    void worker.terminate();
+    task?.reject(new HttpError(500, 'The query worker was replaced while answering.'));
+    this.replace(slot);
   }
 
   private replace(slot: Slot): void {
@@ -178,7 +230,7 @@ export class WorkerPool implements QueryEngine {
     const task = slot.task;
     if (task === undefined || !('id' in reply) || reply.id !== task.id) return;
     this.clearSlot(slot);
-    if (reply.type === 'result') task.resolve(reply.response as QueryResponse);
+    if (reply.type === 'result') task.resolve(reply.response);
     else if (reply.type === 'error') task.reject(new EngineError(reply.error as SerializedError));
     this.dispatch();
   }
@@ -190,7 +242,15 @@ export class WorkerPool implements QueryEngine {
       const task = this.queue.shift()!;
       const remaining = task.timeoutMs - (performance.now() - task.enqueuedAt);
       if (remaining <= 0) {
-        task.reject(new QueryTimeoutHttpError(task.timeoutMs));
+        task.reject(
+          task.job.type === 'write'
+            ? new HttpError(
+                503,
+                `The update waited longer than the limit of ${task.timeoutMs} ms for the writer ` +
+                  '(it was being restarted) and was not run; nothing was changed. Try again.',
+              )
+            : timeoutError(task),
+        );
         continue;
       }
       slot.task = task;
@@ -198,27 +258,51 @@ export class WorkerPool implements QueryEngine {
       slot.timer = setTimeout(() => {
         // Stop the runaway query by terminating its thread; a new worker takes the slot.
         this.options.logger.warn(
-          { timeoutMs: task.timeoutMs },
-          'query timed out; replacing its worker',
+          { timeoutMs: task.timeoutMs, job: task.job.type },
+          `${task.job.type === 'write' ? 'update' : 'query'} timed out; replacing its worker`,
         );
         this.clearSlot(slot);
         slot.ready = false;
         slot.worker = undefined;
         void worker.terminate();
-        task.reject(new QueryTimeoutHttpError(task.timeoutMs));
+        task.reject(timeoutError(task));
         this.replace(slot);
       }, remaining);
-      worker.postMessage({ id: task.id, request: task.request });
+      worker.postMessage({ ...task.job, id: task.id } satisfies WorkerMessage);
     }
   }
 
-  public query(request: QueryRequest, options: QueryOptions = {}): Promise<QueryResponse> {
+  /**
+   * Applies a change to every worker's copy of the data. A worker handles its messages in order, so
+   * every query dispatched after this call sees the change; a query already running finishes on the
+   * data it started with.
+   * @param change - quads to remove and to add, as N-Quads
+   */
+  public apply(change: DataChange): void {
+    if (this.closed) return;
+    this.changes.push(change);
+    const seq = ++this.changeSeq;
+    for (const slot of this.slots) {
+      slot.worker?.postMessage({ type: 'apply', seq, change } satisfies WorkerMessage);
+    }
+  }
+
+  /**
+   * Replaces the list of changes a new worker applies at start (e.g. with one change that holds
+   * the user graphs as they are now, after a compaction), without touching running workers.
+   * @param changes - equivalent to every change so far
+   */
+  public rebaseChanges(changes: readonly DataChange[]): void {
+    this.changes = [...changes];
+  }
+
+  private run(job: Job, options: QueryOptions): Promise<unknown> {
     if (this.closed)
       return Promise.reject(new HttpError(503, 'The query engine is shutting down.'));
-    return new Promise<QueryResponse>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       this.queue.push({
         id: this.nextId++,
-        request,
+        job,
         timeoutMs: options.timeoutMs ?? this.options.defaultTimeoutMs,
         enqueuedAt: performance.now(),
         resolve,
@@ -226,6 +310,22 @@ export class WorkerPool implements QueryEngine {
       });
       this.dispatch();
     });
+  }
+
+  public query(request: QueryRequest, options: QueryOptions = {}): Promise<QueryResponse> {
+    return this.run({ type: 'query', request }, options) as Promise<QueryResponse>;
+  }
+
+  /**
+   * Works out a write in a worker (the writer pool's), under the deadline: at the deadline the
+   * worker is replaced and the write fails with 503, having changed nothing.
+   * @param request - the write
+   */
+  public evaluateWrite(
+    request: WriteRequest,
+    options: QueryOptions = {},
+  ): Promise<WriteEvaluation> {
+    return this.run({ type: 'write', request }, options) as Promise<WriteEvaluation>;
   }
 
   /** Workers currently able to take a query. */

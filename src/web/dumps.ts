@@ -1,6 +1,7 @@
 /**
  * Dumps of the whole graph, gzipped: N-Quads (every named graph kept) and Turtle (the union).
- * Built on first request from the loaded data and kept; only these fixed names are served.
+ * Built on first request from the loaded data and kept until the data version changes (a write);
+ * only these fixed names are served.
  */
 import { gzipSync } from 'node:zlib';
 import oxigraph from 'oxigraph';
@@ -29,20 +30,28 @@ export const DUMPS: readonly Dump[] = [
 /** Lazily built, cached dump files. */
 export class DumpStore {
   private readonly cache = new Map<string, Buffer>();
+  private cachedVersion: string | undefined;
 
   /**
    * @param nquads - the dataset as N-Quads
    * @param prefixes - prefixes for the Turtle dump
+   * @param version - the data version; cached dumps are rebuilt when it changes
    */
   public constructor(
     private readonly nquads: () => string,
     private readonly prefixes: Readonly<Record<string, string>>,
+    private readonly version: () => string = () => '',
   ) {}
 
   /** The gzipped bytes of a dump, or undefined for a name that is not one of ours. */
   public get(name: string): { dump: Dump; bytes: Buffer } | undefined {
     const dump = DUMPS.find((d) => d.name === name);
     if (dump === undefined) return undefined;
+    const version = this.version();
+    if (version !== this.cachedVersion) {
+      this.cache.clear();
+      this.cachedVersion = version;
+    }
     let bytes = this.cache.get(name);
     if (bytes === undefined) {
       const text =

@@ -2,6 +2,9 @@
  * The label index: built once from the graph at start-up, it gives every IRI a readable label and
  * its types, answers autocomplete over labels, alternative labels and notations in well under a
  * millisecond, and keeps the entity counts per class for the home page.
+ *
+ * The user graphs, which change while the server runs, sit in an overlay: a second, small index
+ * rebuilt from them (lazily, on the first look-up after a write) and consulted after this one.
  */
 import oxigraph from 'oxigraph';
 import { DCT, RDFS, RDF_TYPE, SKOS } from '../vocab.js';
@@ -49,17 +52,70 @@ export function normalize(text: string): string {
     .trim();
 }
 
+type Linkset = { predicate: string; host: string; count: number };
+
 export class LabelIndex {
   private readonly entries = new Map<string, Entry>();
   /** Sorted (normalized name, iri, name) triples for prefix search. */
   private keys: Array<[string, string, string]> = [];
+  private readonly ownClassCounts = new Map<string, number>();
+  private ownTripleCount = 0;
+  private ownPredicates: string[] = [];
+  private readonly ownLinksets = new Map<string, Linkset>();
+  /** Builds the overlay (the user graphs' index) when it is out of date. */
+  private overlaySource: (() => LabelIndex) | undefined;
+  private overlayIndex: LabelIndex | undefined;
+
+  /**
+   * Sets where the overlay comes from, and marks it out of date: it is rebuilt on the next look-up.
+   * @param source - builds an index of the user graphs
+   */
+  public setOverlay(source: () => LabelIndex): void {
+    this.overlaySource = source;
+    this.overlayIndex = undefined;
+  }
+
+  private get overlay(): LabelIndex | undefined {
+    if (this.overlayIndex === undefined && this.overlaySource !== undefined)
+      this.overlayIndex = this.overlaySource();
+    return this.overlayIndex;
+  }
+
   /** Entities per class: class IRI → count. */
-  public readonly classCounts = new Map<string, number>();
-  public tripleCount = 0;
+  public get classCounts(): ReadonlyMap<string, number> {
+    const overlay = this.overlay;
+    if (overlay === undefined) return this.ownClassCounts;
+    const counts = new Map(this.ownClassCounts);
+    for (const [iri, e] of overlay.entries) {
+      const known = this.entries.get(iri)?.types;
+      for (const t of e.types) if (known?.has(t) !== true) counts.set(t, (counts.get(t) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  public get tripleCount(): number {
+    return this.ownTripleCount + (this.overlay?.ownTripleCount ?? 0);
+  }
+
   /** Every predicate used in the data (for query completion). */
-  public predicates: string[] = [];
+  public get predicates(): string[] {
+    const overlay = this.overlay;
+    if (overlay === undefined) return this.ownPredicates;
+    return [...new Set([...this.ownPredicates, ...overlay.ownPredicates])].sort();
+  }
+
   /** Links out to other datasets: `predicate host` → count (for VoID linksets). */
-  public readonly linksets = new Map<string, { predicate: string; host: string; count: number }>();
+  public get linksets(): ReadonlyMap<string, Linkset> {
+    const overlay = this.overlay;
+    if (overlay === undefined) return this.ownLinksets;
+    const merged = new Map([...this.ownLinksets].map(([k, v]) => [k, { ...v }]));
+    for (const [k, v] of overlay.ownLinksets) {
+      const entry = merged.get(k);
+      if (entry === undefined) merged.set(k, { ...v });
+      else entry.count += v.count;
+    }
+    return merged;
+  }
 
   /**
    * Builds the index from a store (union of all graphs).
@@ -67,7 +123,7 @@ export class LabelIndex {
    */
   public static fromStore(store: oxigraph.Store): LabelIndex {
     const index = new LabelIndex();
-    index.tripleCount = store.size;
+    index.ownTripleCount = store.size;
     const seenTypes = new Set<string>();
     for (const q of store.match(null, oxigraph.namedNode(RDF_TYPE), null, null)) {
       if (q.subject.termType !== 'NamedNode' || q.object.termType !== 'NamedNode') continue;
@@ -75,7 +131,7 @@ export class LabelIndex {
       if (seenTypes.has(key)) continue;
       seenTypes.add(key);
       index.entry(q.subject.value).types.add(q.object.value);
-      index.classCounts.set(q.object.value, (index.classCounts.get(q.object.value) ?? 0) + 1);
+      index.ownClassCounts.set(q.object.value, (index.ownClassCounts.get(q.object.value) ?? 0) + 1);
     }
     for (const predicate of [...LABEL_PREDICATES].reverse()) {
       for (const q of store.match(null, oxigraph.namedNode(predicate), null, null)) {
@@ -96,12 +152,12 @@ export class LabelIndex {
         if (q.object.termType !== 'NamedNode' || !/^https?:/u.test(q.object.value)) continue;
         const host = new URL(q.object.value).host;
         const key = `${predicate} ${host}`;
-        const entry = index.linksets.get(key) ?? { predicate, host, count: 0 };
+        const entry = index.ownLinksets.get(key) ?? { predicate, host, count: 0 };
         entry.count++;
-        index.linksets.set(key, entry);
+        index.ownLinksets.set(key, entry);
       }
     }
-    index.predicates = (
+    index.ownPredicates = (
       store.query(
         'SELECT DISTINCT ?p WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }',
       ) as Array<Map<string, oxigraph.Term>>
@@ -135,23 +191,31 @@ export class LabelIndex {
 
   /** True when the graph knows anything typed or named under this IRI. */
   public has(iri: string): boolean {
-    return this.entries.has(iri);
+    return this.entries.has(iri) || (this.overlay?.entries.has(iri) ?? false);
   }
 
   /**
    * The best label for an IRI: English, then untagged, then any; undefined when it has none.
+   * The curated graphs' labels come before the user graphs'.
    * @param iri - the IRI
    * @param lang - preferred language
    */
   public label(iri: string, lang = 'en'): string | undefined {
-    const labels = this.entries.get(iri)?.labels;
-    if (labels === undefined || labels.size === 0) return undefined;
-    return labels.get(lang) ?? labels.get('en') ?? labels.get('') ?? labels.values().next().value;
+    const own = this.entries.get(iri)?.labels;
+    const extra = this.overlay?.entries.get(iri)?.labels;
+    for (const labels of [own, extra]) {
+      if (labels === undefined || labels.size === 0) continue;
+      const found = labels.get(lang) ?? labels.get('en') ?? labels.get('');
+      if (found !== undefined) return found;
+    }
+    return (own?.size ?? 0) > 0 ? own!.values().next().value : extra?.values().next().value;
   }
 
   /** The types recorded for an IRI. */
   public types(iri: string): string[] {
-    return [...(this.entries.get(iri)?.types ?? [])];
+    const own = this.entries.get(iri)?.types ?? [];
+    const extra = this.overlay?.entries.get(iri)?.types ?? [];
+    return [...new Set([...own, ...extra])];
   }
 
   /**
@@ -163,6 +227,32 @@ export class LabelIndex {
   public suggest(query: string, limit = 10): Suggestion[] {
     const q = normalize(query);
     if (q === '') return [];
+    const scored = this.matches(q, limit);
+    for (const [iri, match] of this.overlay?.matches(q, limit) ?? []) {
+      const prev = scored.get(iri);
+      if (
+        prev === undefined ||
+        match.score < prev.score ||
+        (match.score === prev.score && match.matched.length < prev.matched.length)
+      )
+        scored.set(iri, match);
+    }
+    return [...scored.entries()]
+      .sort(
+        ([ia, a], [ib, b]) =>
+          a.score - b.score || a.matched.length - b.matched.length || (ia < ib ? -1 : 1),
+      )
+      .slice(0, limit)
+      .map(([iri, { matched }]) => ({
+        iri,
+        label: this.label(iri) ?? matched,
+        matched,
+        types: this.types(iri),
+      }));
+  }
+
+  /** This index's own matches for a normalized query: IRI → best score and the name that matched. */
+  private matches(q: string, limit: number): Map<string, { score: number; matched: string }> {
     let lo = 0;
     let hi = this.keys.length;
     while (lo < hi) {
@@ -186,23 +276,12 @@ export class LabelIndex {
       }
       if (scored.size > limit * 20) break;
     }
-    return [...scored.entries()]
-      .sort(
-        ([ia, a], [ib, b]) =>
-          a.score - b.score || a.matched.length - b.matched.length || (ia < ib ? -1 : 1),
-      )
-      .slice(0, limit)
-      .map(([iri, { matched }]) => ({
-        iri,
-        label: this.label(iri) ?? matched,
-        matched,
-        types: this.types(iri),
-      }));
+    return scored;
   }
 
   /** Classes: those with instances, and those the ontology declares. */
   public classes(): string[] {
-    const declared = [...this.entries.entries()]
+    const declared = [...this.entries.entries(), ...(this.overlay?.entries.entries() ?? [])]
       .filter(
         ([, e]) =>
           e.types.has('http://www.w3.org/2002/07/owl#Class') || e.types.has(`${RDFS}Class`),
@@ -213,10 +292,13 @@ export class LabelIndex {
 
   /** Instances of a class, with labels, sorted by label. */
   public instancesOf(classIri: string): Array<{ iri: string; label: string }> {
-    const out: Array<{ iri: string; label: string }> = [];
-    for (const [iri, e] of this.entries) {
-      if (e.types.has(classIri)) out.push({ iri, label: this.label(iri) ?? iri });
+    const out = new Map<string, { iri: string; label: string }>();
+    for (const entries of [this.entries, this.overlay?.entries ?? new Map<string, Entry>()]) {
+      for (const [iri, e] of entries) {
+        if (e.types.has(classIri) && !out.has(iri))
+          out.set(iri, { iri, label: this.label(iri) ?? iri });
+      }
     }
-    return out.sort((a, b) => a.label.localeCompare(b.label, 'en'));
+    return [...out.values()].sort((a, b) => a.label.localeCompare(b.label, 'en'));
   }
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configFromEnv, DEFAULTS, resolveConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
@@ -29,5 +32,39 @@ describe('resolveConfig', () => {
     const config = resolveConfig({ baseIri: 'https://example.org/kg' });
     expect(config.baseIri).toBe('https://example.org/kg/');
     expect(Object.isFrozen(config)).toBe(true);
+  });
+});
+
+describe('the write token', () => {
+  it('is kept only as its SHA-256, and needs a state directory', () => {
+    const token = 'correct-horse-battery-staple';
+    const config = resolveConfig({ writeToken: token, stateDir: '/tmp/cdg-state' });
+    expect(config.writeTokenSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(config)).not.toContain(token);
+    expect(resolveConfig({}).writeTokenSha256).toBe('');
+    expect(() => resolveConfig({ writeToken: token, stateDir: '' })).toThrow(
+      /writes need a state directory/,
+    );
+    expect(() => resolveConfig({ writeToken: 'short', stateDir: '/tmp/x' })).toThrow(
+      /at least 16 characters/,
+    );
+  });
+
+  it('comes from CDG_WRITE_TOKEN or from a file, not both', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cdg-token-'));
+    const file = path.join(dir, 'token');
+    writeFileSync(file, 'from-a-file-0123456789\nignored second line\n');
+    const fromFile = resolveConfig({ writeTokenFile: file, stateDir: dir });
+    const fromEnv = resolveConfig(
+      configFromEnv({ CDG_WRITE_TOKEN: 'from-a-file-0123456789', CDG_STATE_DIR: dir }),
+    );
+    expect(fromFile.writeTokenSha256).toBe(fromEnv.writeTokenSha256);
+    expect(() =>
+      resolveConfig({ writeToken: 'from-a-file-0123456789', writeTokenFile: file, stateDir: dir }),
+    ).toThrow(/not both/);
+    expect(() => resolveConfig({ writeTokenFile: path.join(dir, 'missing') })).toThrow(
+      /cannot be read/,
+    );
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -92,6 +92,45 @@ describe('parseProtocolRequest', () => {
     );
   });
 
+  it('hands updates sent by POST to the writer when writes are on', () => {
+    const writes = { serviceAllowlist: [], writes: true };
+    const update = 'INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> 1 } }';
+    expect(
+      parseProtocolRequest(
+        { ...base, method: 'POST', contentType: 'application/sparql-update', body: update },
+        writes,
+      ),
+    ).toEqual({ kind: 'update', update });
+    expect(
+      parseProtocolRequest(
+        {
+          ...base,
+          method: 'POST',
+          contentType: 'application/x-www-form-urlencoded',
+          body: `update=${encodeURIComponent(update)}`,
+        },
+        writes,
+      ),
+    ).toEqual({ kind: 'update', update });
+    // Updates only by POST, never as a query, and the dataset goes in the update itself.
+    expect(statusOf({ search: `update=${encodeURIComponent(update)}` }, writes)).toBe(400);
+    expect(statusOf({ search: `query=${encodeURIComponent(update)}` }, writes)).toBe(400);
+    expect(
+      statusOf(
+        {
+          method: 'POST',
+          search: 'using-graph-uri=urn%3Ag',
+          contentType: 'application/sparql-update',
+          body: update,
+        },
+        writes,
+      ),
+    ).toBe(400);
+    expect(
+      statusOf({ method: 'POST', contentType: 'application/sparql-update', body: ' ' }, writes),
+    ).toBe(400);
+  });
+
   it('refuses SERVICE off the allowlist and lets allowlisted endpoints through', () => {
     const q =
       'query=' +
