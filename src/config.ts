@@ -42,6 +42,14 @@ export interface Config {
   readonly cacheBytes: number;
   /** Where the server keeps what it writes (short links); empty keeps it in memory only. */
   readonly stateDir: string;
+  /** Requests one client (IP address, IPv6 /64) may have in flight at once; 0 = no limit. */
+  readonly clientConcurrency: number;
+  /** Milliseconds of query time one client may use per window; 0 = no budget. */
+  readonly clientBudgetMs: number;
+  /** The sliding window of the query-time budget, in milliseconds. */
+  readonly clientWindowMs: number;
+  /** On SIGTERM, how long in-flight requests get to finish before their connections are cut. */
+  readonly shutdownGraceMs: number;
 }
 
 /** The project root (where package.json, ontology/ and data/ live). */
@@ -62,6 +70,10 @@ export const DEFAULTS: Config = Object.freeze({
   logLevel: 'info',
   stateDir: path.join(PROJECT_ROOT, '.cdg-state'),
   cacheBytes: 64 * 1024 * 1024,
+  clientConcurrency: 8,
+  clientBudgetMs: 60_000,
+  clientWindowMs: 60_000,
+  shutdownGraceMs: 30_000,
 });
 
 /** Raw, unvalidated settings as strings or values, from any layer. */
@@ -86,7 +98,22 @@ export const ENV_VARS: Readonly<Record<string, keyof Config>> = Object.freeze({
   CDG_LOG_LEVEL: 'logLevel',
   CDG_STATE_DIR: 'stateDir',
   CDG_CACHE_BYTES: 'cacheBytes',
+  CDG_CLIENT_CONCURRENCY: 'clientConcurrency',
+  CDG_CLIENT_BUDGET_MS: 'clientBudgetMs',
+  CDG_CLIENT_WINDOW_MS: 'clientWindowMs',
+  CDG_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
 });
+
+/**
+ * Environment variables that look like ours (`CDG_…`) but that no setting reads: most likely a
+ * typo, reported at start-up so that a setting is not silently left at its default.
+ * @param env - usually `process.env`
+ */
+export function unknownEnvVars(env: Readonly<Record<string, string | undefined>>): string[] {
+  return Object.keys(env)
+    .filter((name) => name.startsWith('CDG_') && !(name in ENV_VARS))
+    .sort();
+}
 
 /**
  * Reads the settings this project knows from an environment.
@@ -179,5 +206,9 @@ export function resolveConfig(...layers: ConfigInput[]): Config {
     cacheBytes: toInt('cache bytes', raw.cacheBytes, 0, 64 * 1024 * 1024 * 1024),
     stateDir:
       typeof raw.stateDir === 'string' && raw.stateDir !== '' ? path.resolve(raw.stateDir) : '',
+    clientConcurrency: toInt('client concurrency', raw.clientConcurrency, 0, 100_000),
+    clientBudgetMs: toInt('client query budget (ms)', raw.clientBudgetMs, 0, 24 * 3600 * 1000),
+    clientWindowMs: toInt('client budget window (ms)', raw.clientWindowMs, 1000, 24 * 3600 * 1000),
+    shutdownGraceMs: toInt('shutdown grace (ms)', raw.shutdownGraceMs, 0, 3600 * 1000),
   });
 }

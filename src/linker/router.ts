@@ -12,6 +12,7 @@ import {
 } from '../errors.js';
 import { convertNTriples } from '../sparql/executor.js';
 import { contentTypeHeader, negotiate } from '../sparql/formats.js';
+import { assertPercentEncoded, assertUtf8, verifyUtf8Body } from '../sparql/protocol.js';
 import { html, layout } from '../web/html.js';
 import {
   annotationQuads,
@@ -116,6 +117,13 @@ export function createLinkerRouter(deps: LinkerRouterDeps): Router {
       let text: string;
       let meta: { url?: string; title?: string } = {};
       let year = yearParam(req.query.year);
+      // Text must arrive as the UTF-8 it claims to be (a PDF is bytes, and HTML declares its own).
+      const charset = /;\s*charset\s*=\s*"?([\w-]+)/iu.exec(req.get('content-type') ?? '')?.[1];
+      if (
+        (type === 'application/json' || type === 'text/plain') &&
+        (charset === undefined || /^utf-?8$/iu.test(charset))
+      )
+        assertUtf8(body, 'The request body');
       if (type === 'application/json') {
         let parsed: { text?: unknown; url?: unknown; title?: unknown; year?: unknown };
         try {
@@ -179,7 +187,15 @@ export function createLinkerRouter(deps: LinkerRouterDeps): Router {
   router.get('/link', (_req, res) => {
     res.type('text/html; charset=utf-8').send(linkPage('', undefined, config.baseIri, ''));
   });
-  router.post('/link', express.urlencoded({ extended: false, limit }), (req, res) => {
+  const form = express.urlencoded({
+    extended: false,
+    limit,
+    verify: (req, res, bytes, encoding) => {
+      verifyUtf8Body(req, res, bytes, encoding);
+      assertPercentEncoded(bytes.toString('utf8'), 'The form body', false);
+    },
+  });
+  router.post('/link', form, (req, res) => {
     const form = req.body as { text?: unknown; year?: unknown };
     const text = typeof form.text === 'string' ? form.text : '';
     const year = yearParam(form.year);

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineName } from '../config.js';
 import type { QueryRequest } from './engine.js';
-import { createExecutor, serializeError } from './executor.js';
+import { createExecutor, isEngineTrap, serializeError } from './executor.js';
 
 export interface WorkerInit {
   readonly engine: EngineName;
@@ -39,12 +39,19 @@ if (port !== null) {
         .then(
           (response) =>
             port.postMessage({ type: 'result', id: message.id, response } satisfies WorkerReply),
-          (error: unknown) =>
+          (error: unknown) => {
+            const serialized = serializeError(error);
+            // A WebAssembly trap can leave the engine's memory corrupt, and so can a JS stack
+            // overflow unwinding through WebAssembly frames: the pool replaces this worker.
+            const fatal =
+              isEngineTrap(error) ||
+              (init.engine === 'oxigraph' && serialized.name === 'QueryTooComplexError');
             port.postMessage({
               type: 'error',
               id: message.id,
-              error: serializeError(error),
-            } satisfies WorkerReply),
+              error: { ...serialized, fatal },
+            } satisfies WorkerReply);
+          },
         );
     });
     port.postMessage({ type: 'ready', description: executor.description } satisfies WorkerReply);

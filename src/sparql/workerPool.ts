@@ -29,13 +29,22 @@ export interface WorkerPoolOptions {
   /** Deadline when a query gives none. */
   readonly defaultTimeoutMs: number;
   readonly logger: Logger;
+  /** Told about every query that reached a worker: its engine time and how it ended (metrics). */
+  readonly onQueryDone?: (ms: number, outcome: QueryOutcome) => void;
 }
+
+/** How a query that reached a worker ended. */
+export type QueryOutcome = 'ok' | 'error' | 'timeout' | 'crash';
 
 interface Task {
   readonly id: number;
   readonly request: QueryRequest;
   readonly timeoutMs: number;
   readonly enqueuedAt: number;
+  readonly client: string | undefined;
+  readonly onCost: ((ms: number) => void) | undefined;
+  /** When a worker took it. */
+  startedAt?: number;
   resolve(response: QueryResponse): void;
   reject(error: Error): void;
 }
@@ -89,6 +98,10 @@ export class WorkerPool implements QueryEngine {
   private closed = false;
   /** Workers replaced after a timeout or crash (exposed for tests and metrics). */
   public replacements = 0;
+  /** Queries stopped at their deadline. */
+  public timeouts = 0;
+  /** Queries after which the engine could not be trusted, so their worker was replaced. */
+  public crashes = 0;
 
   private constructor(options: WorkerPoolOptions) {
     this.options = options;
@@ -148,9 +161,13 @@ export class WorkerPool implements QueryEngine {
         // Unexpected exit (a crash, or out of memory): fail its query and replace it.
         const task = slot.task;
         this.clearSlot(slot);
-        task?.reject(
-          new HttpError(500, `The query worker stopped unexpectedly (exit code ${code}).`),
-        );
+        if (task !== undefined) {
+          this.crashes++;
+          this.finish(task, 'crash', this.options.defaultTimeoutMs);
+          task.reject(
+            new HttpError(500, `The query worker stopped unexpectedly (exit code ${code}).`),
+          );
+        }
         if (started) this.replace(slot);
       });
     });
@@ -174,26 +191,83 @@ export class WorkerPool implements QueryEngine {
     slot.task = undefined;
   }
 
+  /** Reports a finished query's cost to its caller and to the pool's observer. */
+  private finish(task: Task, outcome: QueryOutcome, chargeMs?: number): void {
+    const ms = performance.now() - (task.startedAt ?? performance.now());
+    try {
+      task.onCost?.(chargeMs ?? ms);
+      this.options.onQueryDone?.(ms, outcome);
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'query cost callback failed');
+    }
+  }
+
+  /** Takes a worker out of service (terminating its thread) and starts a fresh one in its slot. */
+  private retire(slot: Slot, worker: Worker): void {
+    this.clearSlot(slot);
+    slot.ready = false;
+    slot.worker = undefined;
+    void worker.terminate();
+    this.replace(slot);
+  }
+
   private settle(slot: Slot, reply: WorkerReply): void {
     const task = slot.task;
     if (task === undefined || !('id' in reply) || reply.id !== task.id) return;
     this.clearSlot(slot);
-    if (reply.type === 'result') task.resolve(reply.response as QueryResponse);
-    else if (reply.type === 'error') task.reject(new EngineError(reply.error as SerializedError));
+    if (reply.type === 'result') {
+      this.finish(task, 'ok');
+      task.resolve(reply.response as QueryResponse);
+    } else if (reply.type === 'error') {
+      const error = reply.error as SerializedError;
+      if (error.fatal === true && slot.worker !== undefined) {
+        // The engine may be corrupt after this query: never let it answer another. A crash costs
+        // the client as much as a timeout (both cost us a worker restart).
+        this.options.logger.warn(
+          { error: error.message },
+          'the engine trapped on a query; replacing its worker',
+        );
+        this.crashes++;
+        this.finish(task, 'crash', task.timeoutMs);
+        this.retire(slot, slot.worker);
+      } else this.finish(task, 'error');
+      task.reject(new EngineError(error));
+    }
     this.dispatch();
+  }
+
+  /** The most workers one client's queries may hold at once: all but one, so others get one. */
+  private get perClientWorkers(): number {
+    return Math.max(1, this.slots.length - 1);
+  }
+
+  /** The first queued task whose client is under its share of workers. */
+  private nextTask(): Task | undefined {
+    const busy = new Map<string, number>();
+    for (const slot of this.slots) {
+      const client = slot.task?.client;
+      if (client !== undefined) busy.set(client, (busy.get(client) ?? 0) + 1);
+    }
+    const index = this.queue.findIndex(
+      (task) => task.client === undefined || (busy.get(task.client) ?? 0) < this.perClientWorkers,
+    );
+    return index === -1 ? undefined : this.queue.splice(index, 1)[0];
   }
 
   private dispatch(): void {
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
       if (!slot.ready || slot.task !== undefined || slot.worker === undefined) continue;
-      const task = this.queue.shift()!;
+      const task = this.nextTask();
+      if (task === undefined) return;
       const remaining = task.timeoutMs - (performance.now() - task.enqueuedAt);
       if (remaining <= 0) {
+        this.timeouts++;
         task.reject(new QueryTimeoutHttpError(task.timeoutMs));
         continue;
       }
       slot.task = task;
+      task.startedAt = performance.now();
       const worker = slot.worker;
       slot.timer = setTimeout(() => {
         // Stop the runaway query by terminating its thread; a new worker takes the slot.
@@ -201,12 +275,10 @@ export class WorkerPool implements QueryEngine {
           { timeoutMs: task.timeoutMs },
           'query timed out; replacing its worker',
         );
-        this.clearSlot(slot);
-        slot.ready = false;
-        slot.worker = undefined;
-        void worker.terminate();
+        this.timeouts++;
+        this.finish(task, 'timeout');
+        this.retire(slot, worker);
         task.reject(new QueryTimeoutHttpError(task.timeoutMs));
-        this.replace(slot);
       }, remaining);
       worker.postMessage({ id: task.id, request: task.request });
     }
@@ -221,11 +293,18 @@ export class WorkerPool implements QueryEngine {
         request,
         timeoutMs: options.timeoutMs ?? this.options.defaultTimeoutMs,
         enqueuedAt: performance.now(),
+        client: options.client,
+        onCost: options.onCost,
         resolve,
         reject,
       });
       this.dispatch();
     });
+  }
+
+  /** Queries waiting for a worker. */
+  public get queueLength(): number {
+    return this.queue.length;
   }
 
   /** Workers currently able to take a query. */

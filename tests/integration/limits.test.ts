@@ -34,9 +34,13 @@ describe.each(ENGINES)('limits on the %s engine', (engine) => {
         order.push('slow');
         return res;
       });
-    // Give the slow query time to reach a worker, then send a cheap one.
+    // Give the slow query time to reach a worker, then send a cheap one from another client (one
+    // client's queries never hold every worker; see client-limits.test.ts).
     await new Promise((r) => setTimeout(r, 200));
-    const cheap = await request(server.url).get('/sparql').query({ query: 'ASK { ?s ?p ?o }' });
+    const cheap = await request(server.url)
+      .get('/sparql')
+      .set('X-Forwarded-For', '192.0.2.7')
+      .query({ query: 'ASK { ?s ?p ?o }' });
     order.push('cheap');
     expect(cheap.status).toBe(200);
     const res = await slow;
