@@ -14,6 +14,7 @@ import { convertNTriples } from '../sparql/executor.js';
 import { contentTypeHeader, negotiate } from '../sparql/formats.js';
 import { assertPercentEncoded, assertUtf8, verifyUtf8Body } from '../sparql/protocol.js';
 import { html, layout } from '../web/html.js';
+import { hrefFor } from '../web/iris.js';
 import {
   annotationQuads,
   annotationsTurtle,
@@ -93,7 +94,7 @@ ${highlightHtml(text, mentions, baseIri)}
 <table><thead><tr><th scope="col">Text</th><th scope="col">Entity</th><th scope="col">Kind</th><th scope="col">Offsets</th><th scope="col">Confidence</th><th scope="col">Rule</th></tr></thead>
 <tbody>${mentions.map(
         (m) =>
-          html`<tr><td>${m.text}</td><td><a href="${m.iri.startsWith(baseIri) ? `/${m.iri.slice(baseIri.length)}` : m.iri}">${m.label}</a></td><td>${m.kind}</td><td>${m.start}–${m.end}</td><td class="num">${m.confidence.toFixed(2)}</td><td><code>${m.rule}</code></td></tr>`,
+          html`<tr><td>${m.text}</td><td><a href="${hrefFor(m.iri, baseIri)}">${m.label}</a></td><td>${m.kind}</td><td>${m.start}–${m.end}</td><td class="num">${m.confidence.toFixed(2)}</td><td><code>${m.rule}</code></td></tr>`,
       )}</tbody></table></section>`
 }`,
   });
