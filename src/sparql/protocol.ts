@@ -127,6 +127,7 @@ export function parseProtocolRequest(
   if (method !== 'GET' && method !== 'POST' && method !== 'HEAD') {
     throw new MethodNotAllowedHttpError(['GET', 'POST']);
   }
+  assertPercentEncoded(input.search, 'The query string');
   const params = new URLSearchParams(input.search);
   let query: string | undefined;
   let defaultGraphs = params.getAll('default-graph-uri');

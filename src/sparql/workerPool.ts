@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EngineName } from '../config.js';
-import { HttpError, QueryTimeoutHttpError } from '../errors.js';
+import { HttpError, QueryTimeoutHttpError, ServiceUnavailableHttpError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type {
   QueryEngine,
@@ -260,10 +260,15 @@ export class WorkerPool implements QueryEngine {
       if (!slot.ready || slot.task !== undefined || slot.worker === undefined) continue;
       const task = this.nextTask();
       if (task === undefined) return;
-      const remaining = task.timeoutMs - (performance.now() - task.enqueuedAt);
-      if (remaining <= 0) {
-        this.timeouts++;
-        task.reject(new QueryTimeoutHttpError(task.timeoutMs));
+      // The deadline is for running; waiting for a worker (one being replaced, say) is bounded
+      // separately, by the same length of time.
+      if (performance.now() - task.enqueuedAt > task.timeoutMs) {
+        task.reject(
+          new ServiceUnavailableHttpError(
+            `The server is busy: the query waited more than ${task.timeoutMs} ms for a worker. Try again shortly.`,
+            5,
+          ),
+        );
         continue;
       }
       slot.task = task;
@@ -279,7 +284,7 @@ export class WorkerPool implements QueryEngine {
         this.finish(task, 'timeout');
         this.retire(slot, worker);
         task.reject(new QueryTimeoutHttpError(task.timeoutMs));
-      }, remaining);
+      }, task.timeoutMs);
       worker.postMessage({ id: task.id, request: task.request });
     }
   }
