@@ -207,7 +207,13 @@ export async function startServer(
   });
 
   let handler: (req: IncomingMessage, res: ServerResponse) => void = startingHandler(metrics);
-  const server = createServer(SERVER_LIMITS, (req, res) => handler(req, res));
+  // Responses being written, so that a shutdown can tell each to close its connection.
+  const inFlight = new Set<ServerResponse>();
+  const server = createServer(SERVER_LIMITS, (req, res) => {
+    inFlight.add(res);
+    res.on('close', () => inFlight.delete(res));
+    handler(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -293,6 +299,7 @@ export async function startServer(
       state = 'draining';
       log.info({ graceMs }, 'shutting down: no new connections; finishing requests in flight');
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
       // Idle keep-alive connections close now; busy ones after their response (which says
       // `Connection: close`), checked until none is left.
       server.closeIdleConnections();

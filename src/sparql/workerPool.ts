@@ -327,6 +327,7 @@ export class WorkerPool implements QueryEngine {
         slot.task?.reject(new HttpError(503, 'The query engine is shutting down.'));
         this.clearSlot(slot);
         slot.worker = undefined;
+        slot.ready = false;
         if (worker !== undefined) await worker.terminate();
       }),
     );
