@@ -197,7 +197,8 @@ export function createLinkerRouter(deps: LinkerRouterDeps): Router {
     },
   });
   router.post('/link', form, (req, res) => {
-    const form = req.body as { text?: unknown; year?: unknown };
+    // No body, or a body of another type, leaves nothing parsed.
+    const form = (req.body ?? {}) as { text?: unknown; year?: unknown };
     const text = typeof form.text === 'string' ? form.text : '';
     const year = yearParam(form.year);
     const mentions = linkText(text, gazetteer, year === undefined ? {} : { documentYear: year });
