@@ -54,6 +54,8 @@ interface Slot {
   ready: boolean;
   task: Task | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** The client whose query cost this slot its worker: it counts as theirs until the new one is up. */
+  blamed: string | undefined;
 }
 
 /** A query failed in the engine; `userError` tells a bad query (400) from our failure (500). */
@@ -129,7 +131,13 @@ export class WorkerPool implements QueryEngine {
   }
 
   private addSlot(): Promise<void> {
-    const slot: Slot = { worker: undefined, ready: false, task: undefined, timer: undefined };
+    const slot: Slot = {
+      worker: undefined,
+      ready: false,
+      task: undefined,
+      timer: undefined,
+      blamed: undefined,
+    };
     this.slots.push(slot);
     return this.spawn(slot);
   }
@@ -145,6 +153,7 @@ export class WorkerPool implements QueryEngine {
           started = true;
           this.description = reply.description;
           slot.ready = true;
+          slot.blamed = undefined;
           resolve();
           this.dispatch();
         } else if (reply.type === 'init-error') {
@@ -162,6 +171,7 @@ export class WorkerPool implements QueryEngine {
         const task = slot.task;
         this.clearSlot(slot);
         if (task !== undefined) {
+          slot.blamed = task.client;
           this.crashes++;
           this.finish(task, 'crash', this.options.defaultTimeoutMs);
           task.reject(
@@ -202,8 +212,13 @@ export class WorkerPool implements QueryEngine {
     }
   }
 
-  /** Takes a worker out of service (terminating its thread) and starts a fresh one in its slot. */
-  private retire(slot: Slot, worker: Worker): void {
+  /**
+   * Takes a worker out of service (terminating its thread) and starts a fresh one in its slot. The
+   * slot counts as the client's until then, so that a client cannot take the other workers while
+   * the one its query broke restarts.
+   */
+  private retire(slot: Slot, worker: Worker, client: string | undefined): void {
+    slot.blamed = client;
     this.clearSlot(slot);
     slot.ready = false;
     slot.worker = undefined;
@@ -229,7 +244,7 @@ export class WorkerPool implements QueryEngine {
         );
         this.crashes++;
         this.finish(task, 'crash', task.timeoutMs);
-        this.retire(slot, slot.worker);
+        this.retire(slot, slot.worker, task.client);
       } else this.finish(task, 'error');
       task.reject(new EngineError(error));
     }
@@ -245,7 +260,7 @@ export class WorkerPool implements QueryEngine {
   private nextTask(): Task | undefined {
     const busy = new Map<string, number>();
     for (const slot of this.slots) {
-      const client = slot.task?.client;
+      const client = slot.task?.client ?? slot.blamed;
       if (client !== undefined) busy.set(client, (busy.get(client) ?? 0) + 1);
     }
     const index = this.queue.findIndex(
@@ -282,7 +297,7 @@ export class WorkerPool implements QueryEngine {
         );
         this.timeouts++;
         this.finish(task, 'timeout');
-        this.retire(slot, worker);
+        this.retire(slot, worker, task.client);
         task.reject(new QueryTimeoutHttpError(task.timeoutMs));
       }, task.timeoutMs);
       worker.postMessage({ id: task.id, request: task.request });
