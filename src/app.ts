@@ -25,6 +25,7 @@ import { standardPrefixes } from './web/rdfOut.js';
 import { createWebRouter } from './web/router.js';
 import { createReconcileRouter } from './linker/reconcileRouter.js';
 import { Gazetteer } from './linker/gazetteer.js';
+import type { LinkRunner } from './linker/job.js';
 import { createLinkerRouter } from './linker/router.js';
 import { createReportsRouter } from './reports/router.js';
 import { ShortLinks } from './web/shortLinks.js';
@@ -50,6 +51,8 @@ export interface AppDeps {
   readonly metrics?: Metrics;
   /** Where the server is in its life, for `/ready` and for draining at shutdown (default: serving). */
   readonly lifecycle?: Lifecycle;
+  /** Where linking runs (default: in this thread). */
+  readonly link?: LinkRunner;
 }
 
 /** The server's state as readiness sees it. */
@@ -206,7 +209,14 @@ export function createApp(deps: AppDeps): Express {
     res.on('close', admitted.release);
     next();
   });
-  app.use(createLinkerRouter({ config, gazetteer: deps.gazetteer ?? new Gazetteer() }));
+  app.use(
+    createLinkerRouter({
+      config,
+      gazetteer: deps.gazetteer ?? new Gazetteer(),
+      limits,
+      ...(deps.link === undefined ? {} : { link: deps.link }),
+    }),
+  );
   app.use(
     createReportsRouter({
       engine: deps.engine,

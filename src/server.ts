@@ -254,6 +254,8 @@ export async function startServer(
       defaultTimeoutMs: config.queryTimeoutMs,
       logger,
       onQueryDone: metrics.queryDone,
+      // Linking runs in the workers too, under the same deadline: never on the HTTP thread.
+      ...(data.gazetteer === undefined ? {} : { gazetteer: data.gazetteer }),
     });
   } catch (error) {
     await stopListening();
@@ -277,6 +279,11 @@ export async function startServer(
     limits,
     metrics,
     lifecycle,
+    ...(data.gazetteer === undefined
+      ? {}
+      : {
+          link: (job, options) => pool.link(job, { timeoutMs: config.queryTimeoutMs, ...options }),
+        }),
   });
   handler = app;
   state = 'serving';

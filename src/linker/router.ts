@@ -5,9 +5,11 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { Writer } from 'n3';
 import type { Config } from '../config.js';
+import { clientKey, type ClientLimits } from '../clientLimits.js';
 import {
   BadRequestHttpError,
   NotAcceptableHttpError,
+  TooManyRequestsHttpError,
   UnsupportedMediaTypeHttpError,
 } from '../errors.js';
 import { convertNTriples } from '../sparql/executor.js';
@@ -23,12 +25,16 @@ import {
   textHash,
 } from './annotations.js';
 import type { Gazetteer } from './gazetteer.js';
-import { extractText } from './inputs.js';
-import { linkText, type Mention } from './linkText.js';
+import { runLinkJob, type LinkJob, type LinkOutcome, type LinkRunner } from './job.js';
+import type { Mention } from './linkText.js';
 
 export interface LinkerRouterDeps {
   readonly config: Config;
   readonly gazetteer: Gazetteer;
+  /** Where linking runs (default: in this thread; the server runs it in the query workers). */
+  readonly link?: LinkRunner;
+  /** Per-client time budget: checked before a job, charged with its time. */
+  readonly limits?: ClientLimits;
 }
 
 const OFFERS = [
@@ -108,6 +114,20 @@ export function createLinkerRouter(deps: LinkerRouterDeps): Router {
   const router = express.Router();
   const { config, gazetteer } = deps;
   const limit = config.maxBodyBytes;
+  const runner: LinkRunner = deps.link ?? ((job) => runLinkJob(job, gazetteer));
+  /** Runs a job for the request's client, within its budget. */
+  const run = (req: Request, job: LinkJob): Promise<LinkOutcome> => {
+    const client = clientKey(req.ip);
+    const limits = deps.limits;
+    const refusal = limits?.checkBudget(client);
+    if (refusal !== undefined) {
+      throw new TooManyRequestsHttpError(refusal.message, refusal.retryAfterSeconds, 'budget');
+    }
+    return runner(job, {
+      client,
+      ...(limits === undefined ? {} : { onCost: (ms: number) => limits.charge(client, ms) }),
+    });
+  };
 
   router.post(
     '/api/link',
@@ -115,7 +135,14 @@ export function createLinkerRouter(deps: LinkerRouterDeps): Router {
     async (req: Request, res: Response) => {
       const type = (req.get('content-type') ?? 'text/plain').split(';')[0]!.trim().toLowerCase();
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      let text: string;
+      res.vary('Accept');
+      const mediaType =
+        typeof req.query.format === 'string'
+          ? req.query.format
+          : negotiate(req.get('accept'), OFFERS);
+      if (mediaType === undefined || !OFFERS.includes(mediaType))
+        throw new NotAcceptableHttpError(`Available as ${OFFERS.join(', ')}.`);
+      let job: LinkJob;
       let meta: { url?: string; title?: string } = {};
       let year = yearParam(req.query.year);
       // Text must arrive as the UTF-8 it claims to be (a PDF is bytes, and HTML declares its own).
@@ -138,7 +165,7 @@ export function createLinkerRouter(deps: LinkerRouterDeps): Router {
           throw new BadRequestHttpError(
             'Send {"text": "…"} (and optionally "url", "title", "year").',
           );
-        text = parsed.text;
+        job = { text: parsed.text };
         meta = {
           ...(typeof parsed.url === 'string' ? { url: parsed.url } : {}),
           ...(typeof parsed.title === 'string' ? { title: parsed.title } : {}),
@@ -150,22 +177,15 @@ export function createLinkerRouter(deps: LinkerRouterDeps): Router {
         type === 'application/pdf' ||
         type === 'application/xhtml+xml'
       ) {
-        const extracted = await extractText(body, type);
-        text = extracted.text;
-        if (extracted.title !== undefined) meta = { title: extracted.title };
+        job = { bytes: body, mediaType: type };
       } else {
         throw new UnsupportedMediaTypeHttpError(
           `Send text/plain, text/html, application/pdf or application/json; got "${type}".`,
         );
       }
-      const mentions = linkText(text, gazetteer, year === undefined ? {} : { documentYear: year });
-      res.vary('Accept');
-      const mediaType =
-        typeof req.query.format === 'string'
-          ? req.query.format
-          : negotiate(req.get('accept'), OFFERS);
-      if (mediaType === undefined || !OFFERS.includes(mediaType))
-        throw new NotAcceptableHttpError(`Available as ${OFFERS.join(', ')}.`);
+      const outcome = await run(req, year === undefined ? job : { ...job, documentYear: year });
+      const { text, mentions } = outcome;
+      if (outcome.title !== undefined) meta = { title: outcome.title };
       if (mediaType === 'application/json') {
         res.json(linkResult(text, mentions, config.baseIri, meta));
         return;
@@ -196,12 +216,15 @@ export function createLinkerRouter(deps: LinkerRouterDeps): Router {
       assertPercentEncoded(bytes.toString('utf8'), 'The form body', false);
     },
   });
-  router.post('/link', form, (req, res) => {
+  router.post('/link', form, async (req, res) => {
     // No body, or a body of another type, leaves nothing parsed.
     const form = (req.body ?? {}) as { text?: unknown; year?: unknown };
     const text = typeof form.text === 'string' ? form.text : '';
     const year = yearParam(form.year);
-    const mentions = linkText(text, gazetteer, year === undefined ? {} : { documentYear: year });
+    const { mentions } = await run(
+      req,
+      year === undefined ? { text } : { text, documentYear: year },
+    );
     res
       .type('text/html; charset=utf-8')
       .send(linkPage(text, mentions, config.baseIri, year === undefined ? '' : String(year)));

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineName } from '../config.js';
 import type { QueryRequest } from './engine.js';
 import { createExecutor, isEngineTrap, serializeError } from './executor.js';
+import { reviveGazetteer, runLinkJob, type LinkJob } from '../linker/job.js';
 
 export interface WorkerInit {
   readonly engine: EngineName;
@@ -15,6 +16,8 @@ export interface WorkerInit {
   readonly length: number;
   readonly maxRows: number;
   readonly serviceAllowlist: readonly string[];
+  /** The linker's gazetteer (structured clone), for linking jobs; none: the worker only queries. */
+  readonly gazetteer?: unknown;
 }
 
 export type WorkerReply =
@@ -32,10 +35,16 @@ if (port !== null) {
       maxRows: init.maxRows,
       serviceAllowlist: init.serviceAllowlist,
     });
-    port.on('message', (message: { id: number; request: QueryRequest }) => {
+    const gazetteer = init.gazetteer === undefined ? undefined : reviveGazetteer(init.gazetteer);
+    port.on('message', (message: { id: number; request?: QueryRequest; link?: LinkJob }) => {
       // `execute` may throw synchronously (Oxigraph parses and runs in one call): wrap it.
       Promise.resolve()
-        .then(() => executor.execute(message.request))
+        .then((): Promise<unknown> => {
+          if (message.link === undefined) return executor.execute(message.request!);
+          if (gazetteer === undefined)
+            throw new Error('This worker was started without a gazetteer.');
+          return runLinkJob(message.link, gazetteer);
+        })
         .then(
           (response) =>
             port.postMessage({ type: 'result', id: message.id, response } satisfies WorkerReply),

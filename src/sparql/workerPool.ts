@@ -18,6 +18,8 @@ import type {
   SerializedError,
 } from './engine.js';
 import type { WorkerInit, WorkerReply } from './worker.js';
+import type { Gazetteer } from '../linker/gazetteer.js';
+import type { LinkJob, LinkOutcome } from '../linker/job.js';
 
 export interface WorkerPoolOptions {
   readonly engine: EngineName;
@@ -31,6 +33,8 @@ export interface WorkerPoolOptions {
   readonly logger: Logger;
   /** Told about every query that reached a worker: its engine time and how it ended (metrics). */
   readonly onQueryDone?: (ms: number, outcome: QueryOutcome) => void;
+  /** The linker's names: given, the workers also run linking jobs (`link`). */
+  readonly gazetteer?: Gazetteer;
 }
 
 /** How a query that reached a worker ended. */
@@ -38,14 +42,16 @@ export type QueryOutcome = 'ok' | 'error' | 'timeout' | 'crash';
 
 interface Task {
   readonly id: number;
-  readonly request: QueryRequest;
+  /** A query, or a linking job. */
+  readonly request: QueryRequest | undefined;
+  readonly link: LinkJob | undefined;
   readonly timeoutMs: number;
   readonly enqueuedAt: number;
   readonly client: string | undefined;
   readonly onCost: ((ms: number) => void) | undefined;
   /** When a worker took it. */
   startedAt?: number;
-  resolve(response: QueryResponse): void;
+  resolve(response: unknown): void;
   reject(error: Error): void;
 }
 
@@ -117,6 +123,7 @@ export class WorkerPool implements QueryEngine {
       length: bytes.length,
       maxRows: options.maxRows,
       serviceAllowlist: options.serviceAllowlist,
+      ...(options.gazetteer === undefined ? {} : { gazetteer: options.gazetteer }),
     };
   }
 
@@ -232,7 +239,7 @@ export class WorkerPool implements QueryEngine {
     this.clearSlot(slot);
     if (reply.type === 'result') {
       this.finish(task, 'ok');
-      task.resolve(reply.response as QueryResponse);
+      task.resolve(reply.response);
     } else if (reply.type === 'error') {
       const error = reply.error as SerializedError;
       if (error.fatal === true && slot.worker !== undefined) {
@@ -300,17 +307,25 @@ export class WorkerPool implements QueryEngine {
         this.retire(slot, worker, task.client);
         task.reject(new QueryTimeoutHttpError(task.timeoutMs));
       }, task.timeoutMs);
-      worker.postMessage({ id: task.id, request: task.request });
+      worker.postMessage(
+        task.link === undefined
+          ? { id: task.id, request: task.request }
+          : { id: task.id, link: task.link },
+      );
     }
   }
 
-  public query(request: QueryRequest, options: QueryOptions = {}): Promise<QueryResponse> {
+  private enqueue<T>(
+    job: { request: QueryRequest; link?: undefined } | { request?: undefined; link: LinkJob },
+    options: QueryOptions,
+  ): Promise<T> {
     if (this.closed)
       return Promise.reject(new HttpError(503, 'The query engine is shutting down.'));
-    return new Promise<QueryResponse>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       this.queue.push({
         id: this.nextId++,
-        request,
+        request: job.request,
+        link: job.link,
         timeoutMs: options.timeoutMs ?? this.options.defaultTimeoutMs,
         enqueuedAt: performance.now(),
         client: options.client,
@@ -322,9 +337,30 @@ export class WorkerPool implements QueryEngine {
     });
   }
 
+  public query(request: QueryRequest, options: QueryOptions = {}): Promise<QueryResponse> {
+    return this.enqueue<QueryResponse>({ request }, options);
+  }
+
+  /**
+   * Runs a linking job in a worker, under the same deadline and sharing rules as a query.
+   * @param job - text or a body to extract text from
+   * @param options - deadline, client, cost callback
+   * @throws Error when the pool was started without a gazetteer
+   */
+  public link(job: LinkJob, options: QueryOptions = {}): Promise<LinkOutcome> {
+    if (this.init.gazetteer === undefined)
+      return Promise.reject(new Error('The worker pool was started without a gazetteer.'));
+    return this.enqueue<LinkOutcome>({ link: job }, options);
+  }
+
   /** Queries waiting for a worker. */
   public get queueLength(): number {
     return this.queue.length;
+  }
+
+  /** Workers running a query or a linking job now. */
+  public get busyWorkers(): number {
+    return this.slots.filter((s) => s.task !== undefined).length;
   }
 
   /** Workers currently able to take a query. */

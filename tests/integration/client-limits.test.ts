@@ -8,6 +8,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
 import { startTestServer } from '../util/server.js';
+import { until } from '../util/wait.js';
 
 const CARTESIAN =
   'SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o . ?p ?q ?r }';
@@ -32,14 +33,6 @@ function hangingPost(url: string, client: string): { finish: () => Promise<strin
       return closed;
     },
   };
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`gave up waiting until ${what}`);
 }
 
 describe('requests in flight per client', () => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { MINI, REPO_ROOT, startTestServer } from '../util/server.js';
+import { until } from '../util/wait.js';
 
 const MAIN = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
 
@@ -48,14 +49,6 @@ async function refusesConnections(url: string): Promise<boolean> {
     });
     socket.on('error', () => resolve(true));
   });
-}
-
-async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`gave up waiting until ${what}`);
 }
 
 describe('liveness and readiness', () => {
