@@ -101,6 +101,8 @@ describe('query time per client', () => {
   it('refuses queries with 429 once a client has used its budget, and says when to retry', async () => {
     const heavy = '198.51.100.10';
     for (let i = 0; i < 2; i++) {
+      // Until the worker its last query broke is back, the client has no worker to run on.
+      await until(() => server.engine.readyWorkers === 2, 'the pool is whole');
       const res = await request(server.url)
         .get('/sparql')
         .set('X-Forwarded-For', heavy)

@@ -14,7 +14,7 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20_261_123);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 
 /** Runs a property with the seed, and names the seed in the failure. */
-async function check(property: fc.IAsyncProperty<[unknown]>, runs: number): Promise<void> {
+async function check<T>(property: fc.IAsyncProperty<T>, runs: number): Promise<void> {
   const details = await fc.check(property, { seed: SEED, numRuns: runs, endOnFailure: false });
   if (details.failed) {
     const cause = details.errorInstance instanceof Error ? details.errorInstance.message : '';
@@ -336,7 +336,7 @@ describe.each([
         if (!acceptable(res.status, res.body)) {
           throw new Error(`HTTP ${res.status} for ${JSON.stringify(q)}: ${res.body.slice(0, 300)}`);
         }
-      }) as fc.IAsyncProperty<[unknown]>,
+      }),
       runs,
     );
     const alive = await rawRequest(
@@ -371,7 +371,7 @@ describe('fuzzing every route with generated requests', () => {
             `HTTP ${res.status} for ${spec.method} ${spec.target}: ${res.body.slice(0, 300)}`,
           );
         }
-      }) as fc.IAsyncProperty<[unknown]>,
+      }),
       RUNS,
     );
     const alive = await rawRequest(
