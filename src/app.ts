@@ -84,7 +84,7 @@ export function readiness(lifecycle: Lifecycle): {
 
 /** Body-parser's error types, made into sentences a client can act on. */
 function describeBodyError(
-  error: { type?: string; limit?: number; expose?: boolean },
+  error: { type?: string; limit?: number },
   config: Config,
 ): string | undefined {
   // Our own HttpErrors thrown from a parser's `verify` hook keep their message.
@@ -148,10 +148,6 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use(requestLog(logger.child({ module: 'http' })));
-  app.use((req, _res, next) => {
-    assertPercentEncoded(req.url, 'The URL');
-    next();
-  });
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -171,6 +167,10 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(cors({ exposedHeaders: ['X-Result-Truncated', 'Content-Location', 'Link'] }));
+  app.use((req, _res, next) => {
+    assertPercentEncoded(req.url, 'The URL');
+    next();
+  });
 
   // Liveness: the process answers. Readiness: it can serve queries now.
   app.get('/health', (_req, res) => {

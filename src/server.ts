@@ -19,6 +19,7 @@ import { WorkerPool } from './sparql/workerPool.js';
 import { CachingEngine } from './sparql/cachingEngine.js';
 import { LabelIndex } from './web/labels.js';
 import { Gazetteer } from './linker/gazetteer.js';
+import { isSmallLinkJob, runLinkJob } from './linker/job.js';
 import { loadSavedQueries } from './reports/savedQueries.js';
 import { freeStore } from './graph/oxigraphUtil.js';
 
@@ -266,6 +267,7 @@ export async function startServer(
   const cache = new CachingEngine(pool, data.version, config.cacheBytes);
   live.cache = cache;
   const lifecycle: Lifecycle = { state: () => state, readyWorkers: () => pool.readyWorkers };
+  const gazetteer = data.gazetteer;
   const app = createApp({
     config,
     engine: cache,
@@ -279,10 +281,19 @@ export async function startServer(
     limits,
     metrics,
     lifecycle,
-    ...(data.gazetteer === undefined
+    ...(gazetteer === undefined
       ? {}
       : {
-          link: (job, options) => pool.link(job, { timeoutMs: config.queryTimeoutMs, ...options }),
+          link: async (job, options) => {
+            // Small texts are linked here (milliseconds); anything bigger, and every HTML or PDF
+            // body, in a worker under the query deadline, so that no input can stall this thread.
+            if (!isSmallLinkJob(job))
+              return pool.link(job, { timeoutMs: config.queryTimeoutMs, ...options });
+            const started = performance.now();
+            const outcome = await runLinkJob(job, gazetteer);
+            options?.onCost?.(performance.now() - started);
+            return outcome;
+          },
         }),
   });
   handler = app;
