@@ -94,7 +94,7 @@ export class Metrics {
     });
     this.queries = new Histogram({
       name: 'cdg_query_duration_seconds',
-      help: 'Engine time of queries that reached a worker, by outcome (ok, error, timeout, crash).',
+      help: 'Worker time of queries (and linking jobs) that reached a worker, by outcome (ok, error, timeout, crash).',
       labelNames: ['outcome'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
