@@ -19,6 +19,9 @@ const config = resolveConfig({
   stateDir: '',
   // The query mix measures the engine path: the result cache is off unless asked for.
   cacheBytes: Number(process.env.CDG_CACHE_BYTES ?? 0),
+  // One client (the benchmark) opens many connections: the per-client limits would refuse them.
+  clientConcurrency: 0,
+  clientBudgetMs: 0,
   ...(dataPaths.length > 0 ? { dataPaths } : {}),
 });
 const dataset = await loadServableDataset(config);

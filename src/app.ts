@@ -4,8 +4,16 @@
  */
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { ClientLimits, clientKey } from './clientLimits.js';
 import type { Config } from './config.js';
-import { isHttpError, NotFoundHttpError } from './errors.js';
+import {
+  isHttpError,
+  NotFoundHttpError,
+  ServiceUnavailableHttpError,
+  TooManyRequestsHttpError,
+} from './errors.js';
+import { Metrics } from './metrics.js';
+import { assertPercentEncoded } from './sparql/protocol.js';
 import type { GraphInfo } from './graph/load.js';
 import type { Logger } from './log.js';
 import type { QueryEngine } from './sparql/engine.js';
@@ -19,6 +27,7 @@ import { standardPrefixes } from './web/rdfOut.js';
 import { createWebRouter } from './web/router.js';
 import { createReconcileRouter } from './linker/reconcileRouter.js';
 import { Gazetteer } from './linker/gazetteer.js';
+import type { LinkRunner } from './linker/job.js';
 import { createLinkerRouter } from './linker/router.js';
 import { createReportsRouter } from './reports/router.js';
 import { ShortLinks } from './web/shortLinks.js';
@@ -41,6 +50,41 @@ export interface AppDeps {
   readonly nquads?: () => string;
   /** The user graphs (read-only without a write token). */
   readonly writes?: UserGraphs;
+  /** Per-client limits (default: from the config). */
+  readonly limits?: ClientLimits;
+  /** Prometheus metrics (default: a registry of the app's own). */
+  readonly metrics?: Metrics;
+  /** Where the server is in its life, for `/ready` and for draining at shutdown (default: serving). */
+  readonly lifecycle?: Lifecycle;
+  /** Where linking runs (default: in this thread). */
+  readonly link?: LinkRunner;
+}
+
+/** The server's state as readiness sees it. */
+export interface Lifecycle {
+  /** `serving` once the data is loaded and the workers are up; `draining` after SIGTERM. */
+  state(): 'starting' | 'serving' | 'draining';
+  /** Query workers able to take a query now. */
+  readyWorkers(): number;
+}
+
+/** Paths answered whatever the load, the limits or the shutdown: probes and metrics. */
+const PROBES = new Set(['/health', '/ready', '/metrics']);
+
+/**
+ * Whether the server is ready, and if not, why (the body of `/ready`).
+ * @param lifecycle - state and workers
+ */
+export function readiness(lifecycle: Lifecycle): {
+  ready: boolean;
+  status: string;
+  workers: number;
+} {
+  const state = lifecycle.state();
+  const workers = lifecycle.readyWorkers();
+  if (state !== 'serving') return { ready: false, status: state, workers };
+  if (workers === 0) return { ready: false, status: 'no-workers', workers };
+  return { ready: true, status: 'ready', workers };
 }
 
 /** Body-parser's error types, made into sentences a client can act on. */
@@ -48,6 +92,8 @@ function describeBodyError(
   error: { type?: string; limit?: number },
   config: Config,
 ): string | undefined {
+  // Our own HttpErrors thrown from a parser's `verify` hook keep their message.
+  if (error.type === 'entity.verify.failed') return undefined;
   if (error.type === 'entity.too.large') {
     return `Request body too large: the limit is ${config.maxBodyBytes} bytes.`;
   }
@@ -108,16 +154,82 @@ export function edgeMiddleware(): RequestHandler[] {
  */
 export function createApp(deps: AppDeps): Express {
   const { config, logger } = deps;
+  const limits =
+    deps.limits ??
+    new ClientLimits({
+      concurrency: config.clientConcurrency,
+      budgetMs: config.clientBudgetMs,
+      windowMs: config.clientWindowMs,
+    });
+  const metrics = deps.metrics ?? new Metrics();
+  const lifecycle: Lifecycle = deps.lifecycle ?? {
+    state: () => 'serving',
+    readyWorkers: () => 1,
+  };
   const app = express();
   app.disable('x-powered-by');
+  // Behind a reverse proxy on the same machine, the client is the address it forwards.
   app.set('trust proxy', 'loopback');
+  app.use((req, res, next) => {
+    const done = metrics.startRequest(req.path, req.method);
+    res.on('close', () => done(res.statusCode));
+    // While draining, every response closes its connection, so keep-alive clients reconnect
+    // elsewhere and the server can finish.
+    if (lifecycle.state() === 'draining') res.set('Connection', 'close');
+    next();
+  });
   app.use(requestLog(logger.child({ module: 'http' })));
   for (const m of edgeMiddleware()) app.use(m);
+  app.use((req, _res, next) => {
+    assertPercentEncoded(req.url, 'The URL');
+    next();
+  });
 
+  // Liveness: the process answers. Readiness: it can serve queries now.
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', engine: deps.engine.name, version: deps.version });
   });
-  app.use(createLinkerRouter({ config, gazetteer: deps.gazetteer ?? new Gazetteer() }));
+  app.get('/ready', (_req, res) => {
+    const state = readiness(lifecycle);
+    if (!state.ready) res.status(503).set('Retry-After', '5');
+    res.set('Cache-Control', 'no-store').json({ status: state.status, workers: state.workers });
+  });
+  app.get('/metrics', async (_req, res) => {
+    const { contentType, body } = await metrics.render();
+    res.set('Cache-Control', 'no-store').type(contentType).send(body);
+  });
+  app.use((req, res, next) => {
+    if (PROBES.has(req.path)) {
+      next();
+      return;
+    }
+    if (lifecycle.state() === 'draining') {
+      throw new ServiceUnavailableHttpError('The server is shutting down; try again shortly.', 5);
+    }
+    // Static assets are cheap and a browser fetches several at once: they are not counted.
+    if (req.path.startsWith('/assets/')) {
+      next();
+      return;
+    }
+    const admitted = limits.acquire(clientKey(req.ip));
+    if ('reason' in admitted) {
+      throw new TooManyRequestsHttpError(
+        admitted.message,
+        admitted.retryAfterSeconds,
+        'concurrency',
+      );
+    }
+    res.on('close', admitted.release);
+    next();
+  });
+  app.use(
+    createLinkerRouter({
+      config,
+      gazetteer: deps.gazetteer ?? new Gazetteer(),
+      limits,
+      ...(deps.link === undefined ? {} : { link: deps.link }),
+    }),
+  );
   app.use(
     createReportsRouter({
       engine: deps.engine,
@@ -161,6 +273,7 @@ export function createApp(deps: AppDeps): Express {
       config,
       logger,
       writes: deps.writes,
+      limits,
       service: {
         baseIri: config.baseIri,
         engineDescription: deps.engine.description,
@@ -168,6 +281,9 @@ export function createApp(deps: AppDeps): Express {
         maxResultRows: config.maxResultRows,
         maxBodyBytes: config.maxBodyBytes,
         serviceAllowlist: config.serviceAllowlist,
+        clientConcurrency: config.clientConcurrency,
+        clientBudgetMs: config.clientBudgetMs,
+        clientWindowMs: config.clientWindowMs,
         graphs: deps.graphs,
         get version() {
           return deps.version;
@@ -185,6 +301,7 @@ export function createApp(deps: AppDeps): Express {
   const onError: ErrorRequestHandler = (error: unknown, req, res, _next) => {
     const bodyMessage = describeBodyError(error as { type?: string }, config);
     const status = isHttpError(error) ? error.statusCode : 500;
+    if (error instanceof TooManyRequestsHttpError) metrics.refused(error.reason);
     const message =
       bodyMessage ??
       (status < 500 || isHttpError(error) ? (error as Error).message : 'Internal Server Error');

@@ -51,6 +51,14 @@ export interface Config {
   readonly writeTokenSha256: string;
   /** Journal size, in bytes, above which it is compacted into a snapshot. */
   readonly journalCompactBytes: number;
+  /** Requests one client (IP address, IPv6 /64) may have in flight at once; 0 = no limit. */
+  readonly clientConcurrency: number;
+  /** Milliseconds of query time one client may use per window; 0 = no budget. */
+  readonly clientBudgetMs: number;
+  /** The sliding window of the query-time budget, in milliseconds. */
+  readonly clientWindowMs: number;
+  /** On SIGTERM, how long in-flight requests get to finish before their connections are cut. */
+  readonly shutdownGraceMs: number;
 }
 
 /** Shortest write token accepted: a guessable token would be no protection. */
@@ -76,6 +84,10 @@ export const DEFAULTS: Config = Object.freeze({
   cacheBytes: 64 * 1024 * 1024,
   writeTokenSha256: '',
   journalCompactBytes: 4 * 1024 * 1024,
+  clientConcurrency: 8,
+  clientBudgetMs: 60_000,
+  clientWindowMs: 60_000,
+  shutdownGraceMs: 30_000,
 });
 
 /** Raw, unvalidated settings as strings or values, from any layer. */
@@ -103,7 +115,22 @@ export const ENV_VARS: Readonly<Record<string, keyof ConfigInput>> = Object.free
   CDG_WRITE_TOKEN: 'writeToken',
   CDG_WRITE_TOKEN_FILE: 'writeTokenFile',
   CDG_JOURNAL_COMPACT_BYTES: 'journalCompactBytes',
+  CDG_CLIENT_CONCURRENCY: 'clientConcurrency',
+  CDG_CLIENT_BUDGET_MS: 'clientBudgetMs',
+  CDG_CLIENT_WINDOW_MS: 'clientWindowMs',
+  CDG_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
 });
+
+/**
+ * Environment variables that look like ours (`CDG_…`) but that no setting reads: most likely a
+ * typo, reported at start-up so that a setting is not silently left at its default.
+ * @param env - usually `process.env`
+ */
+export function unknownEnvVars(env: Readonly<Record<string, string | undefined>>): string[] {
+  return Object.keys(env)
+    .filter((name) => name.startsWith('CDG_') && !(name in ENV_VARS))
+    .sort();
+}
 
 /**
  * Reads the settings this project knows from an environment.
@@ -205,6 +232,10 @@ export function resolveConfig(...layers: ConfigInput[]): Config {
       1024,
       1024 ** 4,
     ),
+    clientConcurrency: toInt('client concurrency', raw.clientConcurrency, 0, 100_000),
+    clientBudgetMs: toInt('client query budget (ms)', raw.clientBudgetMs, 0, 24 * 3600 * 1000),
+    clientWindowMs: toInt('client budget window (ms)', raw.clientWindowMs, 1000, 24 * 3600 * 1000),
+    shutdownGraceMs: toInt('shutdown grace (ms)', raw.shutdownGraceMs, 0, 3600 * 1000),
   });
 }
 

@@ -85,6 +85,32 @@ export class UnprocessableEntityHttpError extends HttpError {
   }
 }
 
+/** 429: one client asked for more than its share; `Retry-After` says when to try again. */
+export class TooManyRequestsHttpError extends HttpError {
+  public readonly retryAfterSeconds: number;
+  /** Which limit refused it: requests in flight, or query time. */
+  public readonly reason: 'concurrency' | 'budget';
+
+  public constructor(message: string, retryAfterSeconds: number, reason: 'concurrency' | 'budget') {
+    super(429, message, { headers: { 'Retry-After': String(retryAfterSeconds) } });
+    this.retryAfterSeconds = retryAfterSeconds;
+    this.reason = reason;
+  }
+}
+
+/** 503: the server cannot answer now (starting, shutting down); `Retry-After` when known. */
+export class ServiceUnavailableHttpError extends HttpError {
+  public constructor(message: string, retryAfterSeconds?: number) {
+    super(
+      503,
+      message,
+      retryAfterSeconds === undefined
+        ? {}
+        : { headers: { 'Retry-After': String(retryAfterSeconds) } },
+    );
+  }
+}
+
 /** 503: the query ran past its time limit and was stopped. */
 export class QueryTimeoutHttpError extends HttpError {
   public constructor(timeoutMs: number) {

@@ -1,24 +1,31 @@
 /**
- * Starting the server: find and load the data (all or nothing), read the user graphs from the
- * journal, start the query workers, listen.
+ * Starting and stopping the server. Start: check the settings, listen (so that `/health` answers and
+ * `/ready` says 503 while loading), load the data (all or nothing), start the query workers, then
+ * serve (the user graphs read from the journal). Stop (SIGTERM): stop accepting, let in-flight
+ * requests finish within a deadline, run the shutdown hooks, close the journal and the workers.
  */
-import { createServer, type Server } from 'node:http';
+import { accessSync, constants as fsConstants, mkdirSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { createApp, edgeMiddleware } from './app.js';
+import { createApp, edgeMiddleware, type Lifecycle } from './app.js';
 import { captureHeaders, createCachedAnswerHandler, type Middleware } from './sparql/fastPath.js';
+import type { Journal } from './graph/journal.js';
+import { userGraphNamespace, UserGraphs } from './graph/userGraphs.js';
+import { ClientLimits } from './clientLimits.js';
 import type { Config } from './config.js';
+import { ConfigError } from './errors.js';
 import { findDataSources } from './graph/files.js';
+import { Metrics } from './metrics.js';
 import { loadDataset, sourcesAsWritten, type GraphInfo, type LoadProgress } from './graph/load.js';
 import type { Logger } from './log.js';
 import { WorkerPool } from './sparql/workerPool.js';
 import { CachingEngine } from './sparql/cachingEngine.js';
 import { LabelIndex } from './web/labels.js';
 import { Gazetteer } from './linker/gazetteer.js';
+import { isSmallLinkJob, runLinkJob } from './linker/job.js';
 import { loadSavedQueries } from './reports/savedQueries.js';
 import { freeStore } from './graph/oxigraphUtil.js';
-import type { Journal } from './graph/journal.js';
-import { userGraphNamespace, UserGraphs } from './graph/userGraphs.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -26,9 +33,9 @@ export interface RunningServer {
   readonly engine: WorkerPool;
   /** The result cache in front of the pool. */
   readonly cache: CachingEngine;
-  /** The writer worker that works out writes (when writes are enabled). */
-  readonly writer: WorkerPool | undefined;
   readonly graphs: readonly GraphInfo[];
+  /** The writer worker (an Oxigraph copy that works writes out), when writes are enabled. */
+  readonly writer: WorkerPool | undefined;
   /** The user graphs (undefined without a state directory). */
   readonly writes: UserGraphs | undefined;
   /**
@@ -38,7 +45,94 @@ export interface RunningServer {
   readonly journal: Journal | undefined;
   /** The data version (changes with every write). */
   readonly version: string;
+  readonly metrics: Metrics;
+  readonly limits: ClientLimits;
+  /** Stops at once: connections cut, workers terminated (tests; use `shutdown` for a process). */
   close(): Promise<void>;
+  /**
+   * Stops gracefully: `/ready` answers 503 and new requests 503, the listener closes, in-flight
+   * requests get until the deadline to finish (then their connections are cut), the shutdown hooks
+   * run, the workers close. Calling it again returns the same promise.
+   * @param graceMs - the deadline (default: the configured `shutdownGraceMs`)
+   * @returns how many connections were still open at the deadline and had to be cut
+   */
+  shutdown(graceMs?: number): Promise<{ cut: number }>;
+  /** Registers work to do at shutdown after requests have drained, before the workers close. */
+  onShutdown(hook: () => Promise<void> | void): void;
+}
+
+export interface StartOptions {
+  /** Load progress, for a command line to show. */
+  readonly onProgress?: (event: LoadProgress) => void;
+  /**
+   * Called once the port is bound, before the data is loaded (the server then answers `/health`
+   * and `/metrics`, and 503 with `Retry-After` elsewhere); awaited.
+   */
+  readonly onListening?: (url: string) => Promise<void> | void;
+}
+
+/**
+ * Reports settings that would only fail at first use: a state directory that cannot be written.
+ * @throws ConfigError saying what to fix
+ */
+function checkStartupSettings(config: Config): void {
+  if (config.stateDir !== '') {
+    try {
+      mkdirSync(config.stateDir, { recursive: true });
+      accessSync(config.stateDir, fsConstants.W_OK);
+    } catch (error) {
+      throw new ConfigError(
+        `state directory ${config.stateDir} cannot be written (${(error as Error).message}); ` +
+          'point CDG_STATE_DIR at a writable directory, or set it empty to keep state in memory.',
+      );
+    }
+  }
+  let queries;
+  try {
+    queries = statSync(config.queriesDir);
+  } catch {
+    queries = undefined;
+  }
+  if (queries === undefined || !queries.isDirectory()) {
+    throw new ConfigError(`queries directory ${config.queriesDir} does not exist.`);
+  }
+}
+
+/** Node's own limits on a request's head and duration (header floods, slow clients). */
+const SERVER_LIMITS = {
+  /** Whole header block must arrive within this. */
+  headersTimeout: 20_000,
+  /** Whole request (head and body) must arrive within this. */
+  requestTimeout: 60_000,
+  /** How often those two are checked. */
+  connectionsCheckingInterval: 1_000,
+  keepAliveTimeout: 5_000,
+  /** Node's default (16 KiB), stated: larger heads get 431. */
+  maxHeaderSize: 16 * 1024,
+} as const;
+
+/** Answers while the data loads: liveness yes, readiness no, everything else 503. */
+function startingHandler(metrics: Metrics) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    const done = metrics.startRequest(path ?? '/', req.method ?? 'GET');
+    res.on('close', () => done(res.statusCode));
+    if (path === '/health') {
+      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ status: 'starting' }));
+    } else if (path === '/ready') {
+      res.writeHead(503, { 'Content-Type': 'application/json; charset=utf-8', 'Retry-After': '5' });
+      res.end(JSON.stringify({ status: 'starting', workers: 0 }));
+    } else if (path === '/metrics') {
+      void metrics.render().then(({ contentType, body }) => {
+        res.writeHead(200, { 'Content-Type': contentType });
+        res.end(body);
+      });
+    } else {
+      res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '5' });
+      res.end('The server is starting (loading the data); try again shortly.\n');
+    }
+  };
 }
 
 /** A dataset ready to serve: N-Quads text plus what each file contributed. */
@@ -140,55 +234,133 @@ async function openUserGraphs(
 }
 
 /**
- * Starts the whole server on `config.port` (0 picks a free port).
+ * Starts the whole server on `config.port` (0 picks a free port). It listens before loading, so
+ * that probes can tell "alive but loading" from "dead"; the promise resolves once it serves.
  * @param config - validated configuration
  * @param logger - root logger
  * @param dataset - a dataset already loaded (tests); loaded from `config.dataPaths` otherwise
+ * @param options - progress and listening callbacks
+ * @throws ConfigError for settings that cannot work (checked before listening), DataLoadError for
+ *   data that does not parse, and the listener's error (port in use) before any data is loaded
  */
 export async function startServer(
   config: Config,
   logger: Logger,
   dataset?: ServableDataset,
+  options: StartOptions = {},
 ): Promise<RunningServer> {
   const log = logger.child({ module: 'server' });
   const started = performance.now();
-  const data =
-    dataset ??
-    (await loadServableDataset(config, (e) => {
-      if (e.type === 'file-done')
-        log.debug({ file: e.file, quads: e.quads, ms: Math.round(e.ms) }, 'loaded');
-      if (e.type === 'file-progress')
-        log.info({ file: e.file, percent: Math.round((100 * e.bytesDone) / e.bytes) }, 'loading');
-    }));
-  const { writes, startWriter } = await openUserGraphs(config, logger, data);
-  const version = (): string => writes?.version ?? data.version;
-  const userQuads = writes?.quadCount ?? 0;
-  // The query workers and the writer load the data side by side.
-  const starting = await Promise.allSettled([
-    WorkerPool.start({
-      engine: config.engine,
-      nquads: data.nquads,
-      // The user graphs go in as a change, which keeps their blank node labels.
-      changes: userQuads > 0 ? [{ delete: '', insert: writes!.nquads() }] : [],
+  checkStartupSettings(config);
+  // Lists the data files now: a missing path is reported before anything else happens.
+  if (dataset === undefined) await findDataSources(config.dataPaths, config.baseIri);
+
+  let state: ReturnType<Lifecycle['state']> = 'starting';
+  // Filled in once loaded; the metrics read them at every scrape.
+  const live: { engine?: WorkerPool; cache?: CachingEngine } = {};
+  const limits = new ClientLimits({
+    concurrency: config.clientConcurrency,
+    budgetMs: config.clientBudgetMs,
+    windowMs: config.clientWindowMs,
+  });
+  const metrics = new Metrics({
+    cache: () => live.cache?.stats ?? { hits: 0, misses: 0, entries: 0, bytes: 0 },
+    pool: () => ({
+      ready: live.engine?.readyWorkers ?? 0,
       size: config.workers,
-      maxRows: config.maxResultRows,
-      serviceAllowlist: config.serviceAllowlist,
-      defaultTimeoutMs: config.queryTimeoutMs,
-      logger,
+      queued: live.engine?.queueLength ?? 0,
+      replacements: live.engine?.replacements ?? 0,
+      timeouts: live.engine?.timeouts ?? 0,
+      crashes: live.engine?.crashes ?? 0,
     }),
-    startWriter?.(),
-  ]);
-  const [pool, writerStart] = starting;
-  if (pool.status === 'rejected' || writerStart.status === 'rejected') {
-    if (pool.status === 'fulfilled') await pool.value.close();
-    if (writerStart.status === 'fulfilled') await writerStart.value?.close();
-    await writes?.close();
-    throw pool.status === 'rejected' ? pool.reason : (writerStart as PromiseRejectedResult).reason;
+    clients: () => limits.size,
+    ready: () => state === 'serving' && (live.engine?.readyWorkers ?? 0) > 0,
+  });
+
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = startingHandler(metrics);
+  // Responses being written, so that a shutdown can tell each to close its connection.
+  const inFlight = new Set<ServerResponse>();
+  const server = createServer(SERVER_LIMITS, (req, res) => {
+    inFlight.add(res);
+    res.on('close', () => inFlight.delete(res));
+    handler(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  const stopListening = async (): Promise<void> => {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  };
+
+  let data: ServableDataset;
+  let pool: WorkerPool;
+  let writer: WorkerPool | undefined;
+  let opened: Awaited<ReturnType<typeof openUserGraphs>>;
+  try {
+    await options.onListening?.(url);
+    log.info({ url }, 'listening; loading the data');
+    data =
+      dataset ??
+      (await loadServableDataset(config, (e) => {
+        options.onProgress?.(e);
+        if (e.type === 'file-done')
+          log.debug({ file: e.file, quads: e.quads, ms: Math.round(e.ms) }, 'loaded');
+        if (e.type === 'file-progress')
+          log.info({ file: e.file, percent: Math.round((100 * e.bytesDone) / e.bytes) }, 'loading');
+      }));
+    opened = await openUserGraphs(config, logger, data);
+    const userQuads = opened.writes?.quadCount ?? 0;
+    // The query workers and the writer load the data side by side.
+    const starting = await Promise.allSettled([
+      WorkerPool.start({
+        engine: config.engine,
+        nquads: data.nquads,
+        // The user graphs go in as a change, which keeps their blank node labels.
+        changes: userQuads > 0 ? [{ delete: '', insert: opened.writes!.nquads() }] : [],
+        size: config.workers,
+        maxRows: config.maxResultRows,
+        serviceAllowlist: config.serviceAllowlist,
+        defaultTimeoutMs: config.queryTimeoutMs,
+        logger,
+        onQueryDone: metrics.queryDone,
+        // Linking runs in the workers too, under the same deadline: never on the HTTP thread.
+        ...(data.gazetteer === undefined ? {} : { gazetteer: data.gazetteer }),
+      }),
+      opened.startWriter?.(),
+    ]);
+    const [poolStart, writerStart] = starting;
+    if (poolStart.status === 'rejected' || writerStart.status === 'rejected') {
+      if (poolStart.status === 'fulfilled') await poolStart.value.close();
+      if (writerStart.status === 'fulfilled') await writerStart.value?.close();
+      await opened.writes?.close();
+      throw poolStart.status === 'rejected'
+        ? poolStart.reason
+        : (writerStart as PromiseRejectedResult).reason;
+    }
+    pool = poolStart.value;
+    writer = writerStart.value;
+  } catch (error) {
+    await stopListening();
+    throw error;
   }
-  const engine = pool.value;
-  const writer = writerStart.value;
+  const writes = opened.writes;
+  const version = (): string => writes?.version ?? data.version;
+  const journal = writes?.journal;
+  if (journal !== undefined) metrics.setJournalSizeCollector(() => journal.sizeBytes);
+  live.engine = pool;
   // Repeated questions are answered from memory; the data version is part of every key.
-  const cached = new CachingEngine(engine, version(), config.cacheBytes);
+  const cache = new CachingEngine(pool, version(), config.cacheBytes);
+  live.cache = cache;
   const labels = data.labels ?? new LabelIndex();
   if (writes !== undefined) {
     // Labels of the user graphs: an overlay index, rebuilt on the first look-up after a write.
@@ -196,22 +368,24 @@ export async function startServer(
     labels.setOverlay(overlay);
     let changesSinceRebase = 0;
     writes.onCommit((change, result) => {
-      engine.apply(change);
+      pool.apply(change);
       writer?.apply(change);
-      cached.invalidate(result.version);
+      cache.invalidate(result.version);
       labels.setOverlay(overlay);
       // Workers started later (after a timeout) replay the pool's changes: keep that list short.
       if (++changesSinceRebase >= 256) {
         changesSinceRebase = 0;
         const now = [{ delete: '', insert: writes.nquads() }];
-        engine.rebaseChanges(now);
+        pool.rebaseChanges(now);
         writer?.rebaseChanges(now);
       }
     });
   }
+  const lifecycle: Lifecycle = { state: () => state, readyWorkers: () => pool.readyWorkers };
+  const gazetteer = data.gazetteer;
   const app = createApp({
     config,
-    engine: cached,
+    engine: cache,
     logger,
     graphs: data.graphs,
     get version() {
@@ -222,49 +396,101 @@ export async function startServer(
     queries: await loadSavedQueries(config.queriesDir),
     nquads: () => (writes === undefined ? data.nquads : data.nquads + writes.nquads()),
     writes,
+    limits,
+    metrics,
+    lifecycle,
+    ...(gazetteer === undefined
+      ? {}
+      : {
+          link: async (job, options) => {
+            // Small texts are linked here (milliseconds); anything bigger, and every HTML or PDF
+            // body, in a worker under the query deadline, so that no input can stall this thread.
+            if (!isSmallLinkJob(job))
+              return pool.link(job, { timeoutMs: config.queryTimeoutMs, ...options });
+            const started = performance.now();
+            const outcome = await runLinkJob(job, gazetteer);
+            options?.onCost?.(performance.now() - started);
+            return outcome;
+          },
+        }),
   });
-  // Cached answers to GET /sparql go out straight from Node's HTTP server, with the same headers.
+  // Cached answers to GET /sparql go out straight from Node's HTTP server, with the same headers,
+  // counted in the metrics like any request; while draining, everything goes the full way.
   const httpLog = logger.child({ module: 'http' });
   const cachedAnswer = createCachedAnswerHandler({
-    cache: cached,
+    cache,
     serviceAllowlist: config.serviceAllowlist,
     maxResultRows: config.maxResultRows,
     headers: captureHeaders(edgeMiddleware() as unknown as Middleware[]),
     log: (entry) => httpLog.info(entry, 'request'),
+    metrics,
   });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = createServer((req, res) => {
-      if (!cachedAnswer(req, res)) app(req, res);
-    });
-    s.once('error', reject);
-    s.listen(config.port, config.host, () => resolve(s));
-  }).catch(async (error: unknown) => {
-    await writes?.close();
-    await writer?.close();
-    await engine.close();
-    throw error;
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  handler = (req, res) => {
+    if (state !== 'serving' || !cachedAnswer(req, res)) app(req, res);
+  };
+  state = 'serving';
   log.info(
     {
       url,
-      engine: engine.description,
+      engine: pool.description,
       graphs: data.graphs.length,
       quads: data.quadCount,
-      userQuads,
+      userQuads: writes?.quadCount ?? 0,
       writes: writes?.writable === true,
       workers: config.workers,
       ms: Math.round(performance.now() - started),
     },
     'serving',
   );
+
+  const hooks: Array<() => Promise<void> | void> = [];
+  let stopping: Promise<{ cut: number }> | undefined;
+  const shutdown = (graceMs = config.shutdownGraceMs): Promise<{ cut: number }> => {
+    stopping ??= (async () => {
+      state = 'draining';
+      log.info({ graceMs }, 'shutting down: no new connections; finishing requests in flight');
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+      // Idle keep-alive connections close now; busy ones after their response (which says
+      // `Connection: close`), checked until none is left.
+      server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'deadline'>((resolve) => {
+        timer = setTimeout(() => resolve('deadline'), graceMs);
+      });
+      const outcome = await Promise.race([drained.then(() => 'drained' as const), deadline]);
+      clearInterval(sweep);
+      clearTimeout(timer);
+      let cut = 0;
+      if (outcome === 'deadline') {
+        cut = await new Promise<number>((resolve) => server.getConnections((_e, n) => resolve(n)));
+        log.warn({ connections: cut }, 'shutdown deadline reached; cutting connections');
+        server.closeAllConnections();
+        await drained;
+      }
+      for (const hook of hooks) {
+        try {
+          await hook();
+        } catch (error) {
+          log.error({ err: error }, 'shutdown hook failed');
+        }
+      }
+      // Writes under way finish and reach the journal before it closes.
+      await writes?.close();
+      await writer?.close();
+      await pool.close();
+      log.info({ cut }, 'stopped');
+      return { cut };
+    })();
+    return stopping;
+  };
+
   return {
     url,
     server,
-    engine,
-    cache: cached,
+    engine: pool,
+    cache,
     writer,
     graphs: data.graphs,
     writes,
@@ -272,15 +498,19 @@ export async function startServer(
     get version() {
       return version();
     },
+    metrics,
+    limits,
     async close(): Promise<void> {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      state = 'draining';
+      await stopListening();
       // Writes under way finish and reach the journal before it closes.
       await writes?.close();
       await writer?.close();
-      await engine.close();
+      await pool.close();
+    },
+    shutdown,
+    onShutdown(hook): void {
+      hooks.push(hook);
     },
   };
 }

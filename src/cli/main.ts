@@ -26,6 +26,7 @@ import {
   LOG_LEVELS,
   PROJECT_ROOT,
   resolveConfig,
+  unknownEnvVars,
   type ConfigInput,
 } from '../config.js';
 import { ConfigError, DataLoadError, isHttpError } from '../errors.js';
@@ -68,6 +69,10 @@ function flagsToConfig(flags: CommonFlags & { [key: string]: unknown }): ConfigI
     writeToken: flags.writeToken,
     writeTokenFile: flags.writeTokenFile,
     journalCompactBytes: flags.journalCompactBytes,
+    clientConcurrency: flags.clientConcurrency,
+    clientBudgetMs: flags.clientBudget,
+    clientWindowMs: flags.clientWindow,
+    shutdownGraceMs: flags.shutdownGrace,
   };
 }
 
@@ -152,16 +157,40 @@ commonOptions(
     .option(
       '--journal-compact-bytes <n>',
       `compact the write journal into a snapshot above this size (default ${DEFAULTS.journalCompactBytes})`,
+    )
+    .option(
+      '--client-concurrency <n>',
+      `requests one client (IP) may have in flight; 0 = no limit (default ${DEFAULTS.clientConcurrency})`,
+    )
+    .option(
+      '--client-budget <ms>',
+      `query time one client may use per window; 0 = no budget (default ${DEFAULTS.clientBudgetMs})`,
+    )
+    .option(
+      '--client-window <ms>',
+      `window of the query-time budget (default ${DEFAULTS.clientWindowMs})`,
+    )
+    .option(
+      '--shutdown-grace <ms>',
+      `on SIGTERM, time in-flight requests get to finish (default ${DEFAULTS.shutdownGraceMs})`,
     ),
 ).action(async (flags: CommonFlags & Record<string, unknown>) => {
   try {
     const config = resolveConfig(configFromEnv(process.env), flagsToConfig(flags));
     const logger = createLogger(config.logLevel);
-    const dataset = await loadServableDataset(config, progressReporter(false));
-    const running = await startServer(config, logger, dataset);
+    for (const name of unknownEnvVars(process.env)) {
+      logger.warn({ variable: name }, `${name} is not a setting of this server; is it misspelt?`);
+    }
+    const running = await startServer(config, logger, undefined, {
+      onProgress: progressReporter(false),
+      onListening: (url) => {
+        process.stderr.write(`Listening on ${url}; loading the data (${url}/ready says when).\n`);
+      },
+    });
+    const quads = running.graphs.reduce((n, g) => n + g.quads, 0);
     const userQuads = running.writes?.quadCount ?? 0;
     process.stderr.write(
-      `Cyber Diplomacy Graph: ${dataset.quadCount.toLocaleString('en')} quads in ${dataset.graphs.length} graphs` +
+      `Cyber Diplomacy Graph: ${quads.toLocaleString('en')} quads in ${running.graphs.length} graphs` +
         (userQuads > 0 ? ` + ${userQuads.toLocaleString('en')} in user graphs` : '') +
         `, ${config.engine} engine.\nSPARQL endpoint: ${running.url}/sparql` +
         (running.writes?.writable === true
@@ -169,11 +198,30 @@ commonOptions(
           : '') +
         '\n',
     );
-    const stop = (): void => {
-      void running.close().then(() => process.exit(0));
+    // SIGTERM (and Ctrl-C): stop accepting, finish what is in flight, then exit 0. A second signal
+    // does not wait.
+    let signalled = false;
+    const stop = (signal: string): void => {
+      if (signalled) {
+        process.stderr.write(`${signal} again: exiting now.\n`);
+        process.exit(1);
+      }
+      signalled = true;
+      process.stderr.write(
+        `${signal}: finishing requests in flight (at most ${config.shutdownGraceMs} ms)…\n`,
+      );
+      running.shutdown().then(
+        ({ cut }) => {
+          process.stderr.write(
+            cut === 0 ? 'Stopped.\n' : `Stopped; ${cut} connections were cut at the deadline.\n`,
+          );
+          process.exit(0);
+        },
+        (error: unknown) => fail(error),
+      );
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   } catch (error) {
     fail(error);
   }

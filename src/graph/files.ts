@@ -3,6 +3,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { ConfigError } from '../errors.js';
 
 /** RDF syntaxes the loader reads, by file extension. */
 export const RDF_EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({
@@ -80,7 +81,8 @@ export async function findDataSources(
     try {
       stat = await fs.stat(abs);
     } catch {
-      continue;
+      // A mistyped path would otherwise serve a graph silently missing its files.
+      throw new ConfigError(`data path ${root} does not exist (or cannot be read).`);
     }
     const files = stat.isDirectory() ? await walk(abs) : [abs];
     for (const file of files) {

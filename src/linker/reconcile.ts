@@ -13,7 +13,7 @@ import type { QueryEngine } from '../sparql/engine.js';
 import type { JsonTerm } from '../sparql/results.js';
 import { iriRef, selectRows } from '../web/describe.js';
 import { html, type SafeHtml } from '../web/html.js';
-import { localPath } from '../web/iris.js';
+import { localPath, safeHref } from '../web/iris.js';
 import { ALT_PREDICATES, LABEL_PREDICATES, normalize, type LabelIndex } from '../web/labels.js';
 import { standardPrefixes } from '../web/rdfOut.js';
 
@@ -1003,7 +1003,7 @@ export class Reconciler {
         ([p, vs]) =>
           html`<tr><th>${this.labels.label(p) ?? localName(p)}</th><td>${clip(vs.slice(0, 4).join(' · '), 140)}</td></tr>`,
       );
-    const page = localPath(id, this.baseIri) ?? id;
+    const page = localPath(id, this.baseIri) ?? safeHref(id);
     return html`<!doctype html>
 <html lang="en">
 <head>

@@ -27,6 +27,7 @@ import {
   NotFoundHttpError,
 } from '../errors.js';
 import type { QueryEngine } from '../sparql/engine.js';
+import { assertPercentEncoded, verifyUtf8Body } from '../sparql/protocol.js';
 import type { LabelIndex } from '../web/labels.js';
 import {
   DEFAULT_LIMIT,
@@ -88,6 +89,10 @@ export function createReconcileRouter(deps: ReconcileRouterDeps): Router {
     extended: false,
     limit: config.maxBodyBytes,
     parameterLimit: 20,
+    verify: (req, res, bytes, encoding) => {
+      verifyUtf8Body(req, res, bytes, encoding);
+      assertPercentEncoded(bytes.toString('utf8'), 'The form body', false);
+    },
   });
 
   const endpoint: RequestHandler = async (req, res) => {

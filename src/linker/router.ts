@@ -5,14 +5,18 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { Writer } from 'n3';
 import type { Config } from '../config.js';
+import { clientKey, type ClientLimits } from '../clientLimits.js';
 import {
   BadRequestHttpError,
   NotAcceptableHttpError,
+  TooManyRequestsHttpError,
   UnsupportedMediaTypeHttpError,
 } from '../errors.js';
 import { convertNTriples } from '../sparql/executor.js';
 import { contentTypeHeader, negotiate } from '../sparql/formats.js';
+import { assertPercentEncoded, assertUtf8, verifyUtf8Body } from '../sparql/protocol.js';
 import { html, layout } from '../web/html.js';
+import { hrefFor } from '../web/iris.js';
 import {
   annotationQuads,
   annotationsTurtle,
@@ -21,12 +25,16 @@ import {
   textHash,
 } from './annotations.js';
 import type { Gazetteer } from './gazetteer.js';
-import { extractText } from './inputs.js';
-import { linkText, type Mention } from './linkText.js';
+import { runLinkJob, type LinkJob, type LinkOutcome, type LinkRunner } from './job.js';
+import type { Mention } from './linkText.js';
 
 export interface LinkerRouterDeps {
   readonly config: Config;
   readonly gazetteer: Gazetteer;
+  /** Where linking runs (default: in this thread; the server runs it in the query workers). */
+  readonly link?: LinkRunner;
+  /** Per-client time budget: checked before a job, charged with its time. */
+  readonly limits?: ClientLimits;
 }
 
 const OFFERS = [
@@ -92,7 +100,7 @@ ${highlightHtml(text, mentions, baseIri)}
 <table><thead><tr><th scope="col">Text</th><th scope="col">Entity</th><th scope="col">Kind</th><th scope="col">Offsets</th><th scope="col">Confidence</th><th scope="col">Rule</th></tr></thead>
 <tbody>${mentions.map(
         (m) =>
-          html`<tr><td>${m.text}</td><td><a href="${m.iri.startsWith(baseIri) ? `/${m.iri.slice(baseIri.length)}` : m.iri}">${m.label}</a></td><td>${m.kind}</td><td>${m.start}–${m.end}</td><td class="num">${m.confidence.toFixed(2)}</td><td><code>${m.rule}</code></td></tr>`,
+          html`<tr><td>${m.text}</td><td><a href="${hrefFor(m.iri, baseIri)}">${m.label}</a></td><td>${m.kind}</td><td>${m.start}–${m.end}</td><td class="num">${m.confidence.toFixed(2)}</td><td><code>${m.rule}</code></td></tr>`,
       )}</tbody></table></section>`
 }`,
   });
@@ -106,6 +114,20 @@ export function createLinkerRouter(deps: LinkerRouterDeps): Router {
   const router = express.Router();
   const { config, gazetteer } = deps;
   const limit = config.maxBodyBytes;
+  const runner: LinkRunner = deps.link ?? ((job) => runLinkJob(job, gazetteer));
+  /** Runs a job for the request's client, within its budget. */
+  const run = (req: Request, job: LinkJob): Promise<LinkOutcome> => {
+    const client = clientKey(req.ip);
+    const limits = deps.limits;
+    const refusal = limits?.checkBudget(client);
+    if (refusal !== undefined) {
+      throw new TooManyRequestsHttpError(refusal.message, refusal.retryAfterSeconds, 'budget');
+    }
+    return runner(job, {
+      client,
+      ...(limits === undefined ? {} : { onCost: (ms: number) => limits.charge(client, ms) }),
+    });
+  };
 
   router.post(
     '/api/link',
@@ -113,9 +135,23 @@ export function createLinkerRouter(deps: LinkerRouterDeps): Router {
     async (req: Request, res: Response) => {
       const type = (req.get('content-type') ?? 'text/plain').split(';')[0]!.trim().toLowerCase();
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      let text: string;
+      res.vary('Accept');
+      const mediaType =
+        typeof req.query.format === 'string'
+          ? req.query.format
+          : negotiate(req.get('accept'), OFFERS);
+      if (mediaType === undefined || !OFFERS.includes(mediaType))
+        throw new NotAcceptableHttpError(`Available as ${OFFERS.join(', ')}.`);
+      let job: LinkJob;
       let meta: { url?: string; title?: string } = {};
       let year = yearParam(req.query.year);
+      // Text must arrive as the UTF-8 it claims to be (a PDF is bytes, and HTML declares its own).
+      const charset = /;\s*charset\s*=\s*"?([\w-]+)/iu.exec(req.get('content-type') ?? '')?.[1];
+      if (
+        (type === 'application/json' || type === 'text/plain') &&
+        (charset === undefined || /^utf-?8$/iu.test(charset))
+      )
+        assertUtf8(body, 'The request body');
       if (type === 'application/json') {
         let parsed: { text?: unknown; url?: unknown; title?: unknown; year?: unknown };
         try {
@@ -129,7 +165,7 @@ export function createLinkerRouter(deps: LinkerRouterDeps): Router {
           throw new BadRequestHttpError(
             'Send {"text": "…"} (and optionally "url", "title", "year").',
           );
-        text = parsed.text;
+        job = { text: parsed.text };
         meta = {
           ...(typeof parsed.url === 'string' ? { url: parsed.url } : {}),
           ...(typeof parsed.title === 'string' ? { title: parsed.title } : {}),
@@ -141,22 +177,15 @@ export function createLinkerRouter(deps: LinkerRouterDeps): Router {
         type === 'application/pdf' ||
         type === 'application/xhtml+xml'
       ) {
-        const extracted = await extractText(body, type);
-        text = extracted.text;
-        if (extracted.title !== undefined) meta = { title: extracted.title };
+        job = { bytes: body, mediaType: type };
       } else {
         throw new UnsupportedMediaTypeHttpError(
           `Send text/plain, text/html, application/pdf or application/json; got "${type}".`,
         );
       }
-      const mentions = linkText(text, gazetteer, year === undefined ? {} : { documentYear: year });
-      res.vary('Accept');
-      const mediaType =
-        typeof req.query.format === 'string'
-          ? req.query.format
-          : negotiate(req.get('accept'), OFFERS);
-      if (mediaType === undefined || !OFFERS.includes(mediaType))
-        throw new NotAcceptableHttpError(`Available as ${OFFERS.join(', ')}.`);
+      const outcome = await run(req, year === undefined ? job : { ...job, documentYear: year });
+      const { text, mentions } = outcome;
+      if (outcome.title !== undefined) meta = { title: outcome.title };
       if (mediaType === 'application/json') {
         res.json(linkResult(text, mentions, config.baseIri, meta));
         return;
@@ -179,11 +208,23 @@ export function createLinkerRouter(deps: LinkerRouterDeps): Router {
   router.get('/link', (_req, res) => {
     res.type('text/html; charset=utf-8').send(linkPage('', undefined, config.baseIri, ''));
   });
-  router.post('/link', express.urlencoded({ extended: false, limit }), (req, res) => {
-    const form = req.body as { text?: unknown; year?: unknown };
+  const form = express.urlencoded({
+    extended: false,
+    limit,
+    verify: (req, res, bytes, encoding) => {
+      verifyUtf8Body(req, res, bytes, encoding);
+      assertPercentEncoded(bytes.toString('utf8'), 'The form body', false);
+    },
+  });
+  router.post('/link', form, async (req, res) => {
+    // No body, or a body of another type, leaves nothing parsed.
+    const form = (req.body ?? {}) as { text?: unknown; year?: unknown };
     const text = typeof form.text === 'string' ? form.text : '';
     const year = yearParam(form.year);
-    const mentions = linkText(text, gazetteer, year === undefined ? {} : { documentYear: year });
+    const { mentions } = await run(
+      req,
+      year === undefined ? { text } : { text, documentYear: year },
+    );
     res
       .type('text/html; charset=utf-8')
       .send(linkPage(text, mentions, config.baseIri, year === undefined ? '' : String(year)));

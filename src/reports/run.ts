@@ -6,7 +6,7 @@
 import type { QueryEngine } from '../sparql/engine.js';
 import type { JsonTerm } from '../sparql/results.js';
 import { iriRef, selectRows } from '../web/describe.js';
-import { localPath } from '../web/iris.js';
+import { localPath, safeHref } from '../web/iris.js';
 import type { LabelIndex } from '../web/labels.js';
 import type { ReportDefinition } from './catalogue.js';
 import { bindParameters, ParameterError, type RenderSpec } from './savedQueries.js';
@@ -156,7 +156,7 @@ export async function runReport(
     return {
       iri,
       label: label ?? labels.label(iri) ?? localName(iri),
-      href: local === undefined ? iri : linkBase + local,
+      href: local === undefined ? safeHref(iri) : linkBase + local,
     };
   };
   const sourceNumbers = new Map<string, number>();

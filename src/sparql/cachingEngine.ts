@@ -1,7 +1,9 @@
 /**
  * A result cache in front of any engine: answers keyed by query text, result format, dataset and the
  * data version, kept in memory up to a byte budget (least recently used out first). A hit never
- * reaches a worker thread. Any change to the data changes the version, which invalidates everything.
+ * reaches a worker thread, and a query asked again while its first run is under way waits for that
+ * run instead of starting another. Any change to the data changes the version, which invalidates
+ * everything.
  */
 import type { QueryEngine, QueryOptions, QueryRequest, QueryResponse } from './engine.js';
 
@@ -18,6 +20,8 @@ export interface CacheStats {
 export class CachingEngine implements QueryEngine {
   public readonly name;
   private readonly entries = new Map<string, QueryResponse>();
+  /** Misses being answered now: the same query asked meanwhile waits for that answer. */
+  private readonly pending = new Map<string, Promise<QueryResponse>>();
   private bytes = 0;
   public readonly stats: CacheStats = { hits: 0, misses: 0, entries: 0, bytes: 0 };
 
@@ -83,8 +87,21 @@ export class CachingEngine implements QueryEngine {
     const hit = this.peek(request);
     if (hit !== undefined) return hit;
     const key = this.key(request);
+    const running = this.pending.get(key);
+    if (running !== undefined) {
+      // Asked again before the first answer came: share it rather than run the query twice.
+      this.stats.hits++;
+      return running;
+    }
     this.stats.misses++;
-    const response = await this.inner.query(request, options);
+    const answer = this.inner.query(request, options);
+    this.pending.set(key, answer);
+    let response: QueryResponse;
+    try {
+      response = await answer;
+    } finally {
+      this.pending.delete(key);
+    }
     const size = response.body.length * 2;
     if (size <= this.maxEntryBytes) {
       this.entries.set(key, response);

@@ -34,6 +34,16 @@ export interface QueryResponse {
 export interface QueryOptions {
   /** Stop the query after this many milliseconds (engines that can stop a query). */
   readonly timeoutMs?: number;
+  /**
+   * Who asked (a client key): a pool keeps one worker free of any one client's queries, so a
+   * client running slow queries cannot take every worker.
+   */
+  readonly client?: string;
+  /**
+   * Told how many milliseconds of engine time the query cost, once it is over (not called for
+   * answers that never reached an engine, such as cache hits).
+   */
+  readonly onCost?: (ms: number) => void;
 }
 
 /**
@@ -62,4 +72,9 @@ export interface SerializedError {
   readonly column?: number;
   /** True when the error is the query's fault (becomes a 400), false for internal failures. */
   readonly userError: boolean;
+  /**
+   * True when the engine may be left broken by the failure (a WebAssembly trap such as a stack
+   * overflow): the worker that ran the query must be replaced.
+   */
+  readonly fatal?: boolean;
 }

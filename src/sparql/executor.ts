@@ -87,8 +87,31 @@ export function convertNTriples(
   }
 }
 
+/** What an engine throws when a query's syntax tree is deeper than its stack (JS or WebAssembly). */
+const STACK_EXHAUSTED =
+  /Maximum call stack size exceeded|memory access out of bounds|call stack exhausted/iu;
+
+/** The message a client gets for a query that exhausted the engine's stack. */
+export const TOO_DEEP_MESSAGE =
+  'The query is nested too deeply or chains too many clauses or operators for the engine (it ran out ' +
+  'of stack). Simplify it: fewer nested groups, shorter chains of UNION, OPTIONAL, FILTER, BIND or ' +
+  'operators, or split it into several queries.';
+
+/**
+ * True when an error may have left a WebAssembly engine broken (a trap: stack overflow, out-of-bounds
+ * access, a panic), so that the engine instance must not be used again.
+ */
+export function isEngineTrap(error: unknown): boolean {
+  // WebAssembly.RuntimeError, by name (the WebAssembly namespace is not in this project's type libs).
+  return error instanceof Error && error.name === 'RuntimeError';
+}
+
 /** Turns an engine's exception into plain data, telling the query's faults from ours. */
 export function serializeError(error: unknown): SerializedError {
+  const raw = error instanceof Error ? error.message : String(error);
+  if (STACK_EXHAUSTED.test(raw)) {
+    return { name: 'QueryTooComplexError', message: TOO_DEEP_MESSAGE, userError: true };
+  }
   if (error instanceof QuerySyntaxError) {
     return {
       name: error.name,
@@ -233,14 +256,24 @@ export async function createComunicaExecutor(
   const [{ QueryEngine }, n3] = await Promise.all([import('@comunica/query-sparql'), import('n3')]);
   const store = new n3.Store(new n3.Parser({ format: 'N-Quads' }).parse(nquads));
   const engine = new QueryEngine();
-  const guardedFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+  const guardedFetch = async (
+    input: string | URL | Request,
+    init?: RequestInit,
+  ): Promise<Response> => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     if (!isAllowed(url, options.serviceAllowlist)) {
-      return Promise.reject(
-        new Error(`Outbound request to ${url} refused: it is not on the allowlist.`),
+      throw new Error(`Outbound request to ${url} refused: it is not on the allowlist.`);
+    }
+    // A redirect could lead anywhere (loopback, a private address): never followed.
+    const response = await fetch(input, { ...init, redirect: 'manual' });
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      throw new Error(
+        `Outbound request to ${url} refused: it answered with a redirect (${response.status} to ` +
+          `${response.headers.get('location') ?? 'nowhere'}), and redirects are not followed.`,
       );
     }
-    return fetch(input, init);
+    return response;
   };
   return {
     name: 'comunica',
@@ -264,9 +297,7 @@ export async function createComunicaExecutor(
         } catch (error) {
           const serialized = serializeError(error);
           if (
-            /fetch failed|ECONNREFUSED|ENOTFOUND|ETIMEDOUT|refused: it is not on the allowlist/iu.test(
-              serialized.message,
-            )
+            /fetch failed|ECONNREFUSED|ENOTFOUND|ETIMEDOUT|refused: it/iu.test(serialized.message)
           )
             throw error;
           throw new QuerySyntaxError(serialized.message, serialized.line, serialized.column);

@@ -13,7 +13,7 @@ import fresh from 'fresh';
 import type { CachingEngine } from './cachingEngine.js';
 import type { QueryResponse } from './engine.js';
 import { contentTypeHeader, prefersHtml } from './formats.js';
-import { parseProtocolRequest } from './protocol.js';
+import { assertPercentEncoded, parseProtocolRequest } from './protocol.js';
 
 /** A Connect-style middleware, as helmet and cors are. */
 export type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -42,6 +42,8 @@ export interface FastPathDeps {
   readonly maxResultRows: number;
   /** Headers every response carries (security, CORS). */
   readonly headers: ReadonlyArray<[string, string]>;
+  /** Request metrics, counted as the app counts them. */
+  readonly metrics?: { startRequest(path: string, method: string): (status: number) => void };
   /** The request logger, called as the app's request log is. */
   readonly log: (entry: { method: string; url: string; status: number; ms: number }) => void;
 }
@@ -64,6 +66,7 @@ export function createCachedAnswerHandler(
     const started = performance.now();
     let response: QueryResponse | undefined;
     try {
+      assertPercentEncoded(url, 'The URL');
       const action = parseProtocolRequest(
         {
           method: req.method,
@@ -80,6 +83,7 @@ export function createCachedAnswerHandler(
       return false; // the full path writes the error
     }
     if (response === undefined) return false;
+    const done = deps.metrics?.startRequest('/sparql', req.method);
     let tag = etags.get(response);
     if (tag === undefined) {
       tag = etag(response.body, { weak: true });
@@ -100,6 +104,7 @@ export function createCachedAnswerHandler(
       res.setHeader('Content-Length', Buffer.byteLength(response.body));
       res.end(req.method === 'HEAD' ? undefined : response.body);
     }
+    done?.(res.statusCode);
     deps.log({
       method: req.method,
       url,

@@ -14,6 +14,75 @@ export interface QueryInfo {
   readonly services: readonly (string | undefined)[];
   /** True when the query states its own dataset (FROM or FROM NAMED). */
   readonly hasDataset: boolean;
+  /** How deep and how long the query's syntax is (see `QUERY_SHAPE_LIMITS`). */
+  readonly shape: QueryShape;
+}
+
+/** Measures of a query's syntax tree that engines' recursive parsers and planners are sensitive to. */
+export interface QueryShape {
+  /** Deepest nesting of `{ }`, `( )` and `[ ]`. */
+  readonly depth: number;
+  /** Group-level clauses: OPTIONAL, BIND, FILTER, UNION, MINUS, SELECT, GRAPH, SERVICE, EXISTS. */
+  readonly clauses: number;
+  /** Operator tokens: `& | ! + - * / =` (`&&` counts twice). */
+  readonly operators: number;
+}
+
+/**
+ * Limits on a query's shape, checked before any engine sees it. Oxigraph's parser recurses over the
+ * syntax tree inside WebAssembly, whose stack is small: about 1,000 nested groups, 1,000 BINDs or
+ * OPTIONALs in one group, or 2,000–3,000 chained UNIONs, FILTERs or operators exhaust it (measured
+ * with oxigraph 0.5). The limits leave a wide margin and are far beyond any hand-written query.
+ */
+export const QUERY_SHAPE_LIMITS: QueryShape = Object.freeze({
+  depth: 100,
+  clauses: 400,
+  operators: 1000,
+});
+
+const CLAUSE_KEYWORDS = new Set([
+  'OPTIONAL',
+  'BIND',
+  'FILTER',
+  'UNION',
+  'MINUS',
+  'SELECT',
+  'GRAPH',
+  'SERVICE',
+  'EXISTS',
+]);
+const OPERATORS = new Set(['&', '|', '!', '+', '-', '*', '/', '=']);
+const OPENERS = new Set(['{', '(', '[']);
+const CLOSERS = new Set(['}', ')', ']']);
+
+function measure(tokens: readonly Token[]): QueryShape {
+  let depth = 0;
+  let deepest = 0;
+  let clauses = 0;
+  let operators = 0;
+  for (const t of tokens) {
+    if (t.type === 'punct') {
+      if (OPENERS.has(t.text)) deepest = Math.max(deepest, ++depth);
+      else if (CLOSERS.has(t.text)) depth = Math.max(0, depth - 1);
+      else if (OPERATORS.has(t.text)) operators++;
+    } else if (t.type === 'word' && CLAUSE_KEYWORDS.has(t.text.toUpperCase())) clauses++;
+  }
+  return { depth: deepest, clauses, operators };
+}
+
+/**
+ * Says what is wrong when a query's shape is over the limits, or undefined when it is within them.
+ * @param shape - from `inspectQuery`
+ */
+export function shapeProblem(shape: QueryShape): string | undefined {
+  const l = QUERY_SHAPE_LIMITS;
+  if (shape.depth > l.depth)
+    return `The query nests brackets ${shape.depth} levels deep; this endpoint accepts at most ${l.depth}.`;
+  if (shape.clauses > l.clauses)
+    return `The query has ${shape.clauses} OPTIONAL, BIND, FILTER, UNION, MINUS, SELECT, GRAPH, SERVICE or EXISTS clauses; this endpoint accepts at most ${l.clauses}.`;
+  if (shape.operators > l.operators)
+    return `The query has ${shape.operators} operators; this endpoint accepts at most ${l.operators}. Use VALUES or IN for long lists.`;
+  return undefined;
 }
 
 const UPDATE_KEYWORDS = new Set([
@@ -91,7 +160,7 @@ export function inspectQuery(query: string, baseIri?: string): QueryInfo {
     } else if (kw === 'FROM' && form !== 'UPDATE') hasDataset = true;
     else if (form === undefined && UPDATE_KEYWORDS.has(kw)) form = 'UPDATE';
   }
-  return { form, services, hasDataset };
+  return { form, services, hasDataset, shape: measure(tokens) };
 }
 
 /**

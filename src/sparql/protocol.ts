@@ -9,9 +9,10 @@ import {
   NotAcceptableHttpError,
   UnsupportedMediaTypeHttpError,
 } from '../errors.js';
+import { isUtf8 } from 'node:buffer';
 import type { QueryRequest } from './engine.js';
 import { formatToMediaType, negotiate, typesForForm } from './formats.js';
-import { inspectQuery } from './inspect.js';
+import { inspectQuery, shapeProblem } from './inspect.js';
 import { isAllowed } from './executor.js';
 import { tokenize } from './lexer.js';
 
@@ -66,6 +67,62 @@ function updateAction(
   return { kind: 'update', update };
 }
 
+/**
+ * Refuses text whose percent-escapes are malformed (`%G1`, a lone `%`) or decode to bytes that are
+ * not UTF-8. Lenient decoding would silently turn them into U+FFFD and run something other than
+ * what was sent. A URL must also escape every character outside printable ASCII.
+ * @param text - a URL, query string or form body
+ * @param what - names the part in the message ("The URL")
+ * @param asciiOnly - also refuse raw characters outside printable ASCII (URLs)
+ * @throws BadRequestHttpError saying what is wrong
+ */
+export function assertPercentEncoded(text: string, what: string, asciiOnly = true): void {
+  if (asciiOnly && /[^\u0021-\u007e]/u.test(text)) {
+    throw new BadRequestHttpError(
+      `${what} contains characters that must be percent-encoded (non-ASCII or control characters).`,
+    );
+  }
+  try {
+    decodeURIComponent(text.replace(/\+/gu, ' '));
+  } catch {
+    throw new BadRequestHttpError(
+      `${what} is not valid percent-encoded UTF-8: a % must be followed by two hex digits, and the ` +
+        'escaped bytes must be UTF-8.',
+    );
+  }
+}
+
+/**
+ * Refuses a body that is not well-formed UTF-8.
+ * @param bytes - the body
+ * @param what - names the body in the message
+ * @throws BadRequestHttpError
+ */
+export function assertUtf8(bytes: Uint8Array, what: string): void {
+  if (!isUtf8(bytes)) {
+    throw new BadRequestHttpError(
+      `${what} is not valid UTF-8: send UTF-8 text (or declare another charset in Content-Type).`,
+    );
+  }
+}
+
+/**
+ * A body parser's `verify` hook: refuses a body declared (or defaulted) as UTF-8 that is not.
+ * @param _req - the request (unused)
+ * @param _res - the response (unused)
+ * @param bytes - the raw body
+ * @param encoding - the charset the parser will decode with
+ */
+export function verifyUtf8Body(
+  _req: unknown,
+  _res: unknown,
+  bytes: Buffer,
+  encoding: string | null | undefined,
+): void {
+  const charset = (encoding ?? 'utf-8').toLowerCase();
+  if (charset === 'utf-8' || charset === 'utf8') assertUtf8(bytes, 'The request body');
+}
+
 function mediaTypeOf(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
@@ -97,6 +154,7 @@ export function parseProtocolRequest(
   if (method !== 'GET' && method !== 'POST' && method !== 'HEAD') {
     throw new MethodNotAllowedHttpError(['GET', 'POST']);
   }
+  assertPercentEncoded(input.search, 'The query string');
   const params = new URLSearchParams(input.search);
   let query: string | undefined;
   let defaultGraphs = params.getAll('default-graph-uri');
@@ -104,6 +162,7 @@ export function parseProtocolRequest(
   if (method === 'POST') {
     const type = mediaTypeOf(input.contentType);
     if (type === 'application/x-www-form-urlencoded') {
+      assertPercentEncoded(input.body ?? '', 'The form body', false);
       const form = new URLSearchParams(input.body ?? '');
       if (form.has('update')) {
         const updates = form.getAll('update');
@@ -158,6 +217,8 @@ export function parseProtocolRequest(
     throw options.writes === true
       ? new BadRequestHttpError(`This is an update, not a query. ${UPDATE_BY_POST}`)
       : new ForbiddenHttpError(UPDATE_REFUSED);
+  const problem = shapeProblem(info.shape);
+  if (problem !== undefined) throw new BadRequestHttpError(problem);
   for (const service of info.services) {
     if (service === undefined || !isAllowed(service, options.serviceAllowlist)) {
       throw new ForbiddenHttpError(

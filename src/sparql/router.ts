@@ -3,13 +3,14 @@
  * write token, and only when one is configured (otherwise updates are refused with 403).
  */
 import express, { type Request, type Response, type Router } from 'express';
+import { clientKey, type ClientLimits } from '../clientLimits.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { QueryEngine } from './engine.js';
 import { contentTypeHeader, GRAPH_TYPES, negotiate } from './formats.js';
-import { parseProtocolRequest } from './protocol.js';
+import { parseProtocolRequest, verifyUtf8Body } from './protocol.js';
 import { serviceDescription, type ServiceFacts } from './serviceDescription.js';
-import { NotAcceptableHttpError } from '../errors.js';
+import { NotAcceptableHttpError, TooManyRequestsHttpError } from '../errors.js';
 import type { UserGraphs, WriteResult } from '../graph/userGraphs.js';
 import { authorizeWrite } from './auth.js';
 
@@ -17,6 +18,8 @@ export interface SparqlRouterDeps {
   readonly engine: QueryEngine;
   readonly config: Config;
   readonly logger: Logger;
+  /** Per-client query-time budget: checked before a query runs, charged with its engine time. */
+  readonly limits?: ClientLimits;
   /** Facts for the service description, minus the endpoint IRI (taken from the request). */
   readonly service: Omit<ServiceFacts, 'endpoint'>;
   /** The user graphs; writes are accepted when they are writable. */
@@ -54,6 +57,7 @@ export function createSparqlRouter(deps: SparqlRouterDeps): Router {
       'application/x-www-form-urlencoded',
     ],
     limit: deps.config.maxBodyBytes,
+    verify: verifyUtf8Body,
   });
 
   const handle = async (req: Request, res: Response): Promise<void> => {
@@ -98,9 +102,17 @@ export function createSparqlRouter(deps: SparqlRouterDeps): Router {
       res.send(serviceDescription({ ...deps.service, endpoint: endpointIri(req) }, mediaType));
       return;
     }
+    const client = clientKey(req.ip);
+    const limits = deps.limits;
+    const refusal = limits?.checkBudget(client);
+    if (refusal !== undefined) {
+      throw new TooManyRequestsHttpError(refusal.message, refusal.retryAfterSeconds, 'budget');
+    }
     const started = performance.now();
     const response = await deps.engine.query(action.request, {
       timeoutMs: deps.config.queryTimeoutMs,
+      client,
+      ...(limits === undefined ? {} : { onCost: (ms: number) => limits.charge(client, ms) }),
     });
     const ms = performance.now() - started;
     log.debug(

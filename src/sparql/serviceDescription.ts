@@ -6,6 +6,7 @@ import oxigraph from 'oxigraph';
 import type { GraphInfo } from '../graph/load.js';
 import { freeStore } from '../graph/oxigraphUtil.js';
 import { convertNTriples } from './executor.js';
+import { QUERY_SHAPE_LIMITS } from './inspect.js';
 import { DCT, FORMATS, RDF_TYPE, SD, VOID, XSD } from '../vocab.js';
 
 /** Everything the description states. */
@@ -18,6 +19,11 @@ export interface ServiceFacts {
   readonly maxResultRows: number;
   readonly maxBodyBytes: number;
   readonly serviceAllowlist: readonly string[];
+  /** Requests one client may have in flight at once (0: no limit). */
+  readonly clientConcurrency: number;
+  /** Query time one client may use per window, in ms (0: no budget). */
+  readonly clientBudgetMs: number;
+  readonly clientWindowMs: number;
   readonly graphs: readonly GraphInfo[];
   readonly version: string;
   /** When writes are enabled: the user-graph namespace (the Graph Store is at `{endpoint}/graph`). */
@@ -64,6 +70,16 @@ export function serviceDescription(facts: ServiceFacts, mediaType: string): stri
     add(service, `${svc}queryTimeoutMilliseconds`, int(facts.queryTimeoutMs));
     add(service, `${svc}maxResultRows`, int(facts.maxResultRows));
     add(service, `${svc}maxRequestBodyBytes`, int(facts.maxBodyBytes));
+    add(service, `${svc}maxQueryNestingDepth`, int(QUERY_SHAPE_LIMITS.depth));
+    add(service, `${svc}maxQueryClauses`, int(QUERY_SHAPE_LIMITS.clauses));
+    add(service, `${svc}maxQueryOperators`, int(QUERY_SHAPE_LIMITS.operators));
+    // Per client (IP address; IPv6 by /64): requests in flight, and query time per window.
+    if (facts.clientConcurrency > 0)
+      add(service, `${svc}perClientConcurrentRequests`, int(facts.clientConcurrency));
+    if (facts.clientBudgetMs > 0) {
+      add(service, `${svc}perClientQueryMilliseconds`, int(facts.clientBudgetMs));
+      add(service, `${svc}perClientWindowMilliseconds`, int(facts.clientWindowMs));
+    }
     for (const allowed of facts.serviceAllowlist)
       add(service, `${svc}allowedService`, iri(allowed));
     const writable = facts.userGraphNamespace !== undefined;

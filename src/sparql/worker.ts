@@ -8,7 +8,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineName } from '../config.js';
 import type { WriteEvaluatorOptions, WriteRequest } from '../graph/writeEvaluation.js';
 import type { DataChange, QueryRequest } from './engine.js';
-import { createExecutor, serializeError } from './executor.js';
+import { createExecutor, isEngineTrap, serializeError } from './executor.js';
+import { reviveGazetteer, runLinkJob, type LinkJob } from '../linker/job.js';
 
 export interface WorkerInit {
   readonly engine: EngineName;
@@ -21,12 +22,15 @@ export interface WorkerInit {
   readonly changes: readonly DataChange[];
   /** Set for the writer worker, which works out writes (see graph/writeEvaluation.ts). */
   readonly writes?: WriteEvaluatorOptions;
+  /** The linker's gazetteer (structured clone), for linking jobs; none: the worker only queries. */
+  readonly gazetteer?: unknown;
 }
 
 /** What the pool posts to a worker. */
 export type WorkerMessage =
   | { readonly type: 'query'; readonly id: number; readonly request: QueryRequest }
   | { readonly type: 'write'; readonly id: number; readonly request: WriteRequest }
+  | { readonly type: 'link'; readonly id: number; readonly link: LinkJob }
   | { readonly type: 'apply'; readonly seq: number; readonly change: DataChange };
 
 export type WorkerReply =
@@ -48,6 +52,7 @@ if (port !== null) {
       ...(init.writes === undefined ? {} : { writes: init.writes }),
     });
     for (const change of init.changes) executor.apply(change);
+    const gazetteer = init.gazetteer === undefined ? undefined : reviveGazetteer(init.gazetteer);
     // One message at a time: an engine that answers asynchronously (Comunica) must not see a change
     // land in the middle of a query.
     let previous: Promise<unknown> = Promise.resolve();
@@ -67,16 +72,25 @@ if (port !== null) {
       }
       try {
         // `execute` may throw synchronously (Oxigraph parses and runs in one call).
-        const response =
-          message.type === 'write'
-            ? await executor.evaluateWrite(message.request)
-            : await executor.execute(message.request);
+        let response: unknown;
+        if (message.type === 'write') response = await executor.evaluateWrite(message.request);
+        else if (message.type === 'link') {
+          if (gazetteer === undefined)
+            throw new Error('This worker was started without a gazetteer.');
+          response = await runLinkJob(message.link, gazetteer);
+        } else response = await executor.execute(message.request);
         port.postMessage({ type: 'result', id: message.id, response } satisfies WorkerReply);
       } catch (error) {
+        const serialized = serializeError(error);
+        // A WebAssembly trap can leave the engine's memory corrupt, and so can a JS stack
+        // overflow unwinding through WebAssembly frames: the pool replaces this worker.
+        const fatal =
+          isEngineTrap(error) ||
+          (init.engine === 'oxigraph' && serialized.name === 'QueryTooComplexError');
         port.postMessage({
           type: 'error',
           id: message.id,
-          error: serializeError(error),
+          error: { ...serialized, fatal },
         } satisfies WorkerReply);
       }
     };

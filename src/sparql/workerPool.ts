@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EngineName } from '../config.js';
-import { HttpError, QueryTimeoutHttpError } from '../errors.js';
+import { HttpError, QueryTimeoutHttpError, ServiceUnavailableHttpError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type {
   DataChange,
@@ -24,6 +24,8 @@ import type {
   WriteRequest,
 } from '../graph/writeEvaluation.js';
 import type { WorkerInit, WorkerMessage, WorkerReply } from './worker.js';
+import type { Gazetteer } from '../linker/gazetteer.js';
+import type { LinkJob, LinkOutcome } from '../linker/job.js';
 
 export interface WorkerPoolOptions {
   readonly engine: EngineName;
@@ -35,37 +37,33 @@ export interface WorkerPoolOptions {
   /** Deadline when a query gives none. */
   readonly defaultTimeoutMs: number;
   readonly logger: Logger;
+  /** Told about every query that reached a worker: its engine time and how it ended (metrics). */
+  readonly onQueryDone?: (ms: number, outcome: QueryOutcome) => void;
+  /** The linker's names: given, the workers also run linking jobs (`link`). */
+  readonly gazetteer?: Gazetteer;
   /** Changes to apply over `nquads` before the first query (e.g. the user graphs). */
   readonly changes?: readonly DataChange[];
   /** Makes this the writer pool: its (Oxigraph) workers work out writes. */
   readonly writes?: WriteEvaluatorOptions;
 }
 
-type Job =
-  | { readonly type: 'query'; readonly request: QueryRequest }
-  | { readonly type: 'write'; readonly request: WriteRequest };
+/** How a query that reached a worker ended. */
+export type QueryOutcome = 'ok' | 'error' | 'timeout' | 'crash';
 
 interface Task {
   readonly id: number;
-  readonly job: Job;
+  /** A query, a linking job, or a write to work out. */
+  readonly request: QueryRequest | undefined;
+  readonly link: LinkJob | undefined;
+  readonly write: WriteRequest | undefined;
   readonly timeoutMs: number;
   readonly enqueuedAt: number;
+  readonly client: string | undefined;
+  readonly onCost: ((ms: number) => void) | undefined;
+  /** When a worker took it. */
+  startedAt?: number;
   resolve(response: unknown): void;
   reject(error: Error): void;
-}
-
-/** A write stopped at its deadline. */
-function writeTimeout(timeoutMs: number): HttpError {
-  return new HttpError(
-    503,
-    `The update ran longer than the limit of ${timeoutMs} ms and was stopped; nothing was changed.`,
-  );
-}
-
-function timeoutError(task: Task): HttpError {
-  return task.job.type === 'write'
-    ? writeTimeout(task.timeoutMs)
-    : new QueryTimeoutHttpError(task.timeoutMs);
 }
 
 interface Slot {
@@ -73,6 +71,8 @@ interface Slot {
   ready: boolean;
   task: Task | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** The client whose query cost this slot its worker: it counts as theirs until the new one is up. */
+  blamed: string | undefined;
 }
 
 /** A query failed in the engine; `userError` tells a bad query (400) from our failure (500). */
@@ -120,6 +120,10 @@ export class WorkerPool implements QueryEngine {
   private closed = false;
   /** Workers replaced after a timeout or crash (exposed for tests and metrics). */
   public replacements = 0;
+  /** Queries stopped at their deadline. */
+  public timeouts = 0;
+  /** Queries after which the engine could not be trusted, so their worker was replaced. */
+  public crashes = 0;
 
   private constructor(options: WorkerPoolOptions) {
     this.options = options;
@@ -133,6 +137,7 @@ export class WorkerPool implements QueryEngine {
       length: bytes.length,
       maxRows: options.maxRows,
       serviceAllowlist: options.serviceAllowlist,
+      ...(options.gazetteer === undefined ? {} : { gazetteer: options.gazetteer }),
       ...(options.writes === undefined ? {} : { writes: options.writes }),
     };
     this.changes = [...(options.changes ?? [])];
@@ -149,7 +154,13 @@ export class WorkerPool implements QueryEngine {
   }
 
   private addSlot(): Promise<void> {
-    const slot: Slot = { worker: undefined, ready: false, task: undefined, timer: undefined };
+    const slot: Slot = {
+      worker: undefined,
+      ready: false,
+      task: undefined,
+      timer: undefined,
+      blamed: undefined,
+    };
     this.slots.push(slot);
     return this.spawn(slot);
   }
@@ -166,6 +177,7 @@ export class WorkerPool implements QueryEngine {
           started = true;
           this.description = reply.description;
           slot.ready = true;
+          slot.blamed = undefined;
           resolve();
           this.dispatch();
         } else if (reply.type === 'init-error') {
@@ -177,7 +189,11 @@ export class WorkerPool implements QueryEngine {
             { seq: reply.seq, message: reply.message },
             'a query worker could not apply a change; replacing it',
           );
-          if (slot.worker === worker) this.retire(slot, worker);
+          if (slot.worker === worker) {
+            const task = slot.task;
+            this.retire(slot, worker, undefined);
+            task?.reject(new HttpError(500, 'The query worker was replaced while answering.'));
+          }
         } else if (reply.type !== 'applied') this.settle(slot, reply);
       });
       worker.on('error', (error) => {
@@ -189,23 +205,17 @@ export class WorkerPool implements QueryEngine {
         // Unexpected exit (a crash, or out of memory): fail its query and replace it.
         const task = slot.task;
         this.clearSlot(slot);
-        task?.reject(
-          new HttpError(500, `The query worker stopped unexpectedly (exit code ${code}).`),
-        );
+        if (task !== undefined) {
+          slot.blamed = task.client;
+          this.crashes++;
+          this.finish(task, 'crash', this.options.defaultTimeoutMs);
+          task.reject(
+            new HttpError(500, `The query worker stopped unexpectedly (exit code ${code}).`),
+          );
+        }
         if (started) this.replace(slot);
       });
     });
-  }
-
-  /** Takes a worker out of service: its query (if any) fails, and a fresh worker takes the slot. */
-  private retire(slot: Slot, worker: Worker): void {
-    const task = slot.task;
-    this.clearSlot(slot);
-    slot.ready = false;
-    slot.worker = undefined;
-    void worker.terminate();
-    task?.reject(new HttpError(500, 'The query worker was replaced while answering.'));
-    this.replace(slot);
   }
 
   private replace(slot: Slot): void {
@@ -226,50 +236,166 @@ export class WorkerPool implements QueryEngine {
     slot.task = undefined;
   }
 
+  /** Reports a finished query's cost to its caller and to the pool's observer. */
+  private finish(task: Task, outcome: QueryOutcome, chargeMs?: number): void {
+    const ms = performance.now() - (task.startedAt ?? performance.now());
+    try {
+      task.onCost?.(chargeMs ?? ms);
+      this.options.onQueryDone?.(ms, outcome);
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'query cost callback failed');
+    }
+  }
+
+  /**
+   * Takes a worker out of service (terminating its thread) and starts a fresh one in its slot. The
+   * slot counts as the client's until then, so that a client cannot take the other workers while
+   * the one its query broke restarts.
+   */
+  private retire(slot: Slot, worker: Worker, client: string | undefined): void {
+    slot.blamed = client;
+    this.clearSlot(slot);
+    slot.ready = false;
+    slot.worker = undefined;
+    void worker.terminate();
+    this.replace(slot);
+  }
+
   private settle(slot: Slot, reply: WorkerReply): void {
     const task = slot.task;
     if (task === undefined || !('id' in reply) || reply.id !== task.id) return;
     this.clearSlot(slot);
-    if (reply.type === 'result') task.resolve(reply.response);
-    else if (reply.type === 'error') task.reject(new EngineError(reply.error as SerializedError));
+    if (reply.type === 'result') {
+      this.finish(task, 'ok');
+      task.resolve(reply.response);
+    } else if (reply.type === 'error') {
+      const error = reply.error as SerializedError;
+      if (error.fatal === true && slot.worker !== undefined) {
+        // The engine may be corrupt after this query: never let it answer another. A crash costs
+        // the client as much as a timeout (both cost us a worker restart).
+        this.options.logger.warn(
+          { error: error.message },
+          'the engine trapped on a query; replacing its worker',
+        );
+        this.crashes++;
+        this.finish(task, 'crash', task.timeoutMs);
+        this.retire(slot, slot.worker, task.client);
+      } else this.finish(task, 'error');
+      task.reject(new EngineError(error));
+    }
     this.dispatch();
+  }
+
+  /** The most workers one client's queries may hold at once: all but one, so others get one. */
+  private get perClientWorkers(): number {
+    return Math.max(1, this.slots.length - 1);
+  }
+
+  /** The first queued task whose client is under its share of workers. */
+  private nextTask(): Task | undefined {
+    const busy = new Map<string, number>();
+    for (const slot of this.slots) {
+      const client = slot.task?.client ?? slot.blamed;
+      if (client !== undefined) busy.set(client, (busy.get(client) ?? 0) + 1);
+    }
+    const index = this.queue.findIndex(
+      (task) => task.client === undefined || (busy.get(task.client) ?? 0) < this.perClientWorkers,
+    );
+    return index === -1 ? undefined : this.queue.splice(index, 1)[0];
   }
 
   private dispatch(): void {
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
       if (!slot.ready || slot.task !== undefined || slot.worker === undefined) continue;
-      const task = this.queue.shift()!;
-      const remaining = task.timeoutMs - (performance.now() - task.enqueuedAt);
-      if (remaining <= 0) {
+      const task = this.nextTask();
+      if (task === undefined) return;
+      // The deadline is for running; waiting for a worker (one being replaced, say) is bounded
+      // separately, by the same length of time.
+      if (performance.now() - task.enqueuedAt > task.timeoutMs) {
         task.reject(
-          task.job.type === 'write'
+          task.write !== undefined
             ? new HttpError(
                 503,
                 `The update waited longer than the limit of ${task.timeoutMs} ms for the writer ` +
                   '(it was being restarted) and was not run; nothing was changed. Try again.',
               )
-            : timeoutError(task),
+            : new ServiceUnavailableHttpError(
+                `The server is busy: the query waited more than ${task.timeoutMs} ms for a worker. Try again shortly.`,
+                5,
+              ),
         );
         continue;
       }
       slot.task = task;
+      task.startedAt = performance.now();
       const worker = slot.worker;
       slot.timer = setTimeout(() => {
         // Stop the runaway query by terminating its thread; a new worker takes the slot.
+        const what = task.write !== undefined ? 'update' : 'query';
         this.options.logger.warn(
-          { timeoutMs: task.timeoutMs, job: task.job.type },
-          `${task.job.type === 'write' ? 'update' : 'query'} timed out; replacing its worker`,
+          { timeoutMs: task.timeoutMs },
+          `${what} timed out; replacing its worker`,
         );
-        this.clearSlot(slot);
-        slot.ready = false;
-        slot.worker = undefined;
-        void worker.terminate();
-        task.reject(timeoutError(task));
-        this.replace(slot);
-      }, remaining);
-      worker.postMessage({ ...task.job, id: task.id } satisfies WorkerMessage);
+        this.timeouts++;
+        this.finish(task, 'timeout');
+        this.retire(slot, worker, task.client);
+        task.reject(
+          task.write !== undefined
+            ? new HttpError(
+                503,
+                `The update ran longer than the limit of ${task.timeoutMs} ms and was stopped; nothing was changed.`,
+              )
+            : new QueryTimeoutHttpError(task.timeoutMs),
+        );
+      }, task.timeoutMs);
+      worker.postMessage(
+        (task.write !== undefined
+          ? { type: 'write', id: task.id, request: task.write }
+          : task.link !== undefined
+            ? { type: 'link', id: task.id, link: task.link }
+            : { type: 'query', id: task.id, request: task.request! }) satisfies WorkerMessage,
+      );
     }
+  }
+
+  private enqueue<T>(
+    job: { request?: QueryRequest; link?: LinkJob; write?: WriteRequest },
+    options: QueryOptions,
+  ): Promise<T> {
+    if (this.closed)
+      return Promise.reject(new HttpError(503, 'The query engine is shutting down.'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({
+        id: this.nextId++,
+        request: job.request,
+        link: job.link,
+        write: job.write,
+        timeoutMs: options.timeoutMs ?? this.options.defaultTimeoutMs,
+        enqueuedAt: performance.now(),
+        client: options.client,
+        onCost: options.onCost,
+        resolve,
+        reject,
+      });
+      this.dispatch();
+    });
+  }
+
+  public query(request: QueryRequest, options: QueryOptions = {}): Promise<QueryResponse> {
+    return this.enqueue<QueryResponse>({ request }, options);
+  }
+
+  /**
+   * Works out a write in a worker (the writer pool's), under the deadline: at the deadline the
+   * worker is replaced and the write fails with 503, having changed nothing.
+   * @param request - the write
+   */
+  public evaluateWrite(
+    request: WriteRequest,
+    options: QueryOptions = {},
+  ): Promise<WriteEvaluation> {
+    return this.enqueue<WriteEvaluation>({ write: request }, options);
   }
 
   /**
@@ -296,36 +422,26 @@ export class WorkerPool implements QueryEngine {
     this.changes = [...changes];
   }
 
-  private run(job: Job, options: QueryOptions): Promise<unknown> {
-    if (this.closed)
-      return Promise.reject(new HttpError(503, 'The query engine is shutting down.'));
-    return new Promise<unknown>((resolve, reject) => {
-      this.queue.push({
-        id: this.nextId++,
-        job,
-        timeoutMs: options.timeoutMs ?? this.options.defaultTimeoutMs,
-        enqueuedAt: performance.now(),
-        resolve,
-        reject,
-      });
-      this.dispatch();
-    });
-  }
-
-  public query(request: QueryRequest, options: QueryOptions = {}): Promise<QueryResponse> {
-    return this.run({ type: 'query', request }, options) as Promise<QueryResponse>;
-  }
-
   /**
-   * Works out a write in a worker (the writer pool's), under the deadline: at the deadline the
-   * worker is replaced and the write fails with 503, having changed nothing.
-   * @param request - the write
+   * Runs a linking job in a worker, under the same deadline and sharing rules as a query.
+   * @param job - text or a body to extract text from
+   * @param options - deadline, client, cost callback
+   * @throws Error when the pool was started without a gazetteer
    */
-  public evaluateWrite(
-    request: WriteRequest,
-    options: QueryOptions = {},
-  ): Promise<WriteEvaluation> {
-    return this.run({ type: 'write', request }, options) as Promise<WriteEvaluation>;
+  public link(job: LinkJob, options: QueryOptions = {}): Promise<LinkOutcome> {
+    if (this.init.gazetteer === undefined)
+      return Promise.reject(new Error('The worker pool was started without a gazetteer.'));
+    return this.enqueue<LinkOutcome>({ link: job }, options);
+  }
+
+  /** Queries waiting for a worker. */
+  public get queueLength(): number {
+    return this.queue.length;
+  }
+
+  /** Workers running a query or a linking job now. */
+  public get busyWorkers(): number {
+    return this.slots.filter((s) => s.task !== undefined).length;
   }
 
   /** Workers currently able to take a query. */
@@ -343,6 +459,7 @@ export class WorkerPool implements QueryEngine {
         slot.task?.reject(new HttpError(503, 'The query engine is shutting down.'));
         this.clearSlot(slot);
         slot.worker = undefined;
+        slot.ready = false;
         if (worker !== undefined) await worker.terminate();
       }),
     );

@@ -2,6 +2,7 @@
  * Describing one resource: the SPARQL queries behind a resource page, run through the engine, and
  * the results turned into a view model (properties grouped, incoming links counted, sources named).
  */
+import { BadRequestHttpError } from '../errors.js';
 import type { QueryEngine } from '../sparql/engine.js';
 import type { JsonResults, JsonTerm } from '../sparql/results.js';
 
@@ -40,10 +41,15 @@ export interface Description {
   readonly queries: { readonly outgoing: string; readonly incoming: string };
 }
 
-/** Serializes an IRI for a query, refusing anything that could break out of `<…>`. */
+/**
+ * Serializes an IRI for a query, refusing anything that could break out of `<…>` or that is not an
+ * IRI (characters IRIs exclude, malformed percent-escapes).
+ * @throws BadRequestHttpError (the IRI comes from a request path or parameter)
+ */
 export function iriRef(iri: string): string {
   // eslint-disable-next-line no-control-regex -- IRIs exclude control characters by definition
-  if (/[<>"{}|^`\\\u0000-\u0020]/u.test(iri)) throw new Error(`Not a valid IRI: ${iri}`);
+  if (/[<>"{}|^`\\\u0000-\u0020]|%(?![0-9A-Fa-f]{2})/u.test(iri))
+    throw new BadRequestHttpError(`Not a valid IRI: ${JSON.stringify(iri)}.`);
   return `<${iri}>`;
 }
 

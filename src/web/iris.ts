@@ -30,9 +30,26 @@ export function localPath(iri: string, baseIri: string): string | undefined {
   return `/${rest}`;
 }
 
+/** Schemes a link may use; anything else (`javascript:`, `data:`, `vbscript:` …) never becomes one. */
+const LINK_SCHEMES = new Set(['http:', 'https:', 'mailto:', 'ftp:', 'urn:']);
+
+/**
+ * A URL made safe to put in `href`: relative URLs and the schemes in `LINK_SCHEMES` pass, anything
+ * else becomes `#`. IRIs in the data are not vetted, and an escaped `javascript:` IRI would still run.
+ * @param url - a URL or IRI
+ */
+export function safeHref(url: string): string {
+  // Browsers ignore leading spaces and control characters, and tabs or newlines inside a scheme.
+  // eslint-disable-next-line no-control-regex -- exactly the characters browsers strip
+  const cleaned = url.replace(/^[\u0000-\u0020]+/u, '').replace(/[\t\n\r]/gu, '');
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/u.exec(cleaned)?.[1];
+  if (scheme === undefined) return url;
+  return LINK_SCHEMES.has(`${scheme.toLowerCase()}:`) ? url : '#';
+}
+
 /** Where a link to `iri` should go from a page of this server: local for ours, as-is for others. */
 export function hrefFor(iri: string, baseIri: string): string {
-  return localPath(iri, baseIri) ?? iri;
+  return localPath(iri, baseIri) ?? safeHref(iri);
 }
 
 /**

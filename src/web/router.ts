@@ -14,7 +14,8 @@ import { sparqlExamples, voidDescription } from './wellKnown.js';
 import type { Logger } from '../log.js';
 import type { QueryEngine } from '../sparql/engine.js';
 import { contentTypeHeader, GRAPH_TYPES, negotiate, prefersHtml } from '../sparql/formats.js';
-import { describeGraph, describeResource, graphTriples, selectRows } from './describe.js';
+import { verifyUtf8Body } from '../sparql/protocol.js';
+import { describeGraph, describeResource, graphTriples, iriRef, selectRows } from './describe.js';
 import { convertNTriples } from '../sparql/executor.js';
 import { highlightsFor } from './highlights.js';
 import { EXTENSION_OF, EXTENSIONS, resolveRequestPath } from './iris.js';
@@ -110,7 +111,8 @@ export function createWebRouter(deps: WebRouterDeps): Router {
       .set('Cache-Control', 'public, max-age=300')
       .json(kind === 'property' ? labels.predicates : labels.classes());
   });
-  router.post('/api/shorten', express.json({ limit: config.maxBodyBytes }), (req, res) => {
+  const json = express.json({ limit: config.maxBodyBytes, verify: verifyUtf8Body });
+  router.post('/api/shorten', json, (req, res) => {
     const query = (req.body as { query?: unknown } | undefined)?.query;
     if (typeof query !== 'string' || query.trim() === '')
       throw new BadRequestHttpError('Send {"query": "…"} as JSON.');
@@ -225,6 +227,8 @@ export function createWebRouter(deps: WebRouterDeps): Router {
 
   const dereference = async (req: Request, res: Response): Promise<void> => {
     const { iri, mediaType: fixed } = resolveRequestPath(req.path, config.baseIri);
+    // A path that cannot be an IRI (quotes, braces, a broken %-escape) names nothing: 400, early.
+    iriRef(iri);
     const format =
       typeof req.query.format === 'string'
         ? (EXTENSIONS[`.${req.query.format}`] ?? req.query.format)

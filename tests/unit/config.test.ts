@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configFromEnv, DEFAULTS, resolveConfig } from '../../src/config.js';
+import { configFromEnv, DEFAULTS, resolveConfig, unknownEnvVars } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 
 describe('resolveConfig', () => {
@@ -66,5 +66,31 @@ describe('the write token', () => {
       /cannot be read/,
     );
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('settings of the limits and of shutdown', () => {
+  it('reads them from the environment and validates them', () => {
+    const config = resolveConfig(
+      configFromEnv({
+        CDG_CLIENT_CONCURRENCY: '3',
+        CDG_CLIENT_BUDGET_MS: '5000',
+        CDG_CLIENT_WINDOW_MS: '10000',
+        CDG_SHUTDOWN_GRACE_MS: '250',
+      }),
+    );
+    expect(config).toMatchObject({
+      clientConcurrency: 3,
+      clientBudgetMs: 5000,
+      clientWindowMs: 10000,
+      shutdownGraceMs: 250,
+    });
+    expect(DEFAULTS).toMatchObject({ clientConcurrency: 8, clientBudgetMs: 60_000 });
+    expect(() => resolveConfig({ clientWindowMs: 10 })).toThrow(/client budget window/);
+    expect(() => resolveConfig({ clientConcurrency: -1 })).toThrow(/client concurrency/);
+  });
+
+  it('names CDG_ variables that no setting reads', () => {
+    expect(unknownEnvVars({ CDG_TIMEOUT: '1', CDG_PORT: '1', HOME: '/' })).toEqual(['CDG_TIMEOUT']);
   });
 });

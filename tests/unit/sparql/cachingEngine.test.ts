@@ -63,3 +63,33 @@ describe('CachingEngine', () => {
     await engine.close();
   });
 });
+
+describe('CachingEngine with queries in flight', () => {
+  it('runs a query asked again before its first answer only once', async () => {
+    const inner = await createLocalEngine('oxigraph', NQUADS, {
+      maxRows: 100,
+      serviceAllowlist: [],
+    });
+    let runs = 0;
+    const counting = {
+      name: inner.name,
+      description: inner.description,
+      query: (...args: Parameters<typeof inner.query>) => {
+        runs++;
+        return inner.query(...args);
+      },
+      close: () => inner.close(),
+    };
+    const engine = new CachingEngine(counting, 'v1');
+    const q = {
+      query: 'SELECT * WHERE { ?s ?p ?o }',
+      form: 'SELECT' as const,
+      mediaType: JSON_TYPE,
+    };
+    const answers = await Promise.all([engine.query(q), engine.query(q), engine.query(q)]);
+    expect(runs).toBe(1);
+    expect(answers[1]).toBe(answers[0]);
+    expect(engine.stats).toMatchObject({ hits: 2, misses: 1 });
+    await engine.close();
+  });
+});

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { isHttpError } from '../../../src/errors.js';
-import { parseProtocolRequest, type ProtocolInput } from '../../../src/sparql/protocol.js';
+import {
+  assertPercentEncoded,
+  assertUtf8,
+  parseProtocolRequest,
+  verifyUtf8Body,
+  type ProtocolInput,
+} from '../../../src/sparql/protocol.js';
 
 const base: ProtocolInput = {
   method: 'GET',
@@ -140,5 +146,41 @@ describe('parseProtocolRequest', () => {
     expect(
       statusOf({ search: 'query=' + encodeURIComponent('SELECT * { SERVICE ?x { ?s ?p ?o } }') }),
     ).toBe(403);
+  });
+});
+
+describe('hostile encodings', () => {
+  it('refuses malformed percent-escapes and escaped bytes that are not UTF-8', () => {
+    expect(statusOf({ search: 'query=ASK%7B%FF%7D' })).toBe(400);
+    const form = { method: 'POST', contentType: 'application/x-www-form-urlencoded' };
+    expect(statusOf({ ...form, body: 'query=ASK%7B%G1%7D' })).toBe(400);
+    expect(statusOf({ ...form, body: 'query=ASK%' })).toBe(400);
+    // Raw spaces and UTF-8 in a form body are tolerated (curl --data sends them as they are).
+    expect(statusOf({ ...form, body: 'query=ASK { FILTER("é" != "") }' })).toBe(200);
+  });
+
+  it('checks URLs strictly: escapes well-formed, nothing outside printable ASCII', () => {
+    expect(() => assertPercentEncoded('/search?q=%E2%82%AC', 'The URL')).not.toThrow();
+    expect(() => assertPercentEncoded('/search?q=%E2%82', 'The URL')).toThrow(/UTF-8/);
+    expect(() => assertPercentEncoded('/search?q=é', 'The URL')).toThrow(/must be percent-encoded/);
+    expect(() => assertPercentEncoded('/a\u0000b', 'The URL')).toThrow(/must be percent-encoded/);
+  });
+
+  it('tells UTF-8 bodies from others, for the charsets that claim UTF-8', () => {
+    const bad = Buffer.from([0x41, 0xff]);
+    expect(() => assertUtf8(Buffer.from('Grüße'), 'x')).not.toThrow();
+    expect(() => assertUtf8(bad, 'The body')).toThrow(/The body is not valid UTF-8/);
+    expect(() => verifyUtf8Body({}, {}, bad, 'utf-8')).toThrow();
+    expect(() => verifyUtf8Body({}, {}, bad, undefined)).toThrow();
+    expect(() => verifyUtf8Body({}, {}, bad, 'latin1')).not.toThrow();
+  });
+
+  it('refuses queries nested or chained beyond the shape limits with 400', () => {
+    const q = (query: string): string => `query=${encodeURIComponent(query)}`;
+    // The outer group counts: 1 + 99 levels is the most accepted.
+    expect(statusOf({ search: q(`ASK { ${'{'.repeat(100)}${'}'.repeat(100)} }`) })).toBe(400);
+    expect(statusOf({ search: q(`ASK { ${'{'.repeat(99)}${'}'.repeat(99)} }`) })).toBe(200);
+    expect(statusOf({ search: q(`ASK { ${'FILTER(true) '.repeat(401)} }`) })).toBe(400);
+    expect(statusOf({ search: q(`ASK { FILTER(${'!'.repeat(1001)}true) }`) })).toBe(400);
   });
 });
