@@ -35,7 +35,9 @@ export interface AppDeps {
   /** Saved queries (examples, reports). */
   readonly queries?: readonly SavedQuery[];
   /** The dataset as N-Quads, for the dumps. */
-  readonly nquads?: () => string;
+  readonly nquads?: () => string | Promise<string>;
+  /** When and from which commit the data was loaded (shown in the VoID description). */
+  readonly loaded?: { readonly at: string; readonly sourceCommit?: string };
 }
 
 /** Body-parser's error types, made into sentences a client can act on. */
@@ -125,6 +127,7 @@ export function createApp(deps: AppDeps): Express {
       dumps: new DumpStore(deps.nquads ?? (() => ''), standardPrefixes(config.baseIri)),
       version: deps.version,
       graphCount: deps.graphs.length,
+      ...(deps.loaded === undefined ? {} : { loaded: deps.loaded }),
     }),
   );
   app.use(

@@ -14,6 +14,7 @@ import { LabelIndex } from './web/labels.js';
 import { Gazetteer } from './linker/gazetteer.js';
 import { loadSavedQueries } from './reports/savedQueries.js';
 import { freeStore } from './graph/oxigraphUtil.js';
+import { dataCommit } from './graph/versions.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -35,6 +36,8 @@ export interface ServableDataset {
   readonly labels?: LabelIndex;
   /** Names for the linker (empty when not built). */
   readonly gazetteer?: Gazetteer;
+  /** When it was loaded, and from which commit (for the VoID description). */
+  readonly loaded?: { readonly at: string; readonly sourceCommit?: string };
 }
 
 /**
@@ -55,6 +58,7 @@ export async function loadServableDataset(
         : loaded.store.dump({ format: 'application/n-quads' });
     const labels = LabelIndex.fromStore(loaded.store);
     const gazetteer = Gazetteer.fromStore(loaded.store, config.baseIri);
+    const commit = dataCommit(config.dataPaths);
     return {
       nquads,
       graphs: loaded.graphs,
@@ -62,6 +66,10 @@ export async function loadServableDataset(
       quadCount: loaded.quadCount,
       labels,
       gazetteer,
+      loaded: {
+        at: new Date().toISOString(),
+        ...(commit === undefined ? {} : { sourceCommit: commit }),
+      },
     };
   } finally {
     freeStore(loaded.store);
@@ -95,6 +103,8 @@ export async function startServer(
     size: config.workers,
     maxRows: config.maxResultRows,
     serviceAllowlist: config.serviceAllowlist,
+    serviceTimeoutMs: config.serviceTimeoutMs,
+    serviceTimeouts: config.serviceTimeouts,
     defaultTimeoutMs: config.queryTimeoutMs,
     logger,
   });
@@ -110,6 +120,7 @@ export async function startServer(
     gazetteer: data.gazetteer ?? new Gazetteer(),
     queries: await loadSavedQueries(config.queriesDir),
     nquads: () => data.nquads,
+    ...(data.loaded === undefined ? {} : { loaded: data.loaded }),
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

@@ -41,6 +41,8 @@ import { inspectQuery } from '../sparql/inspect.js';
 import { createLocalEngine } from '../sparql/localEngine.js';
 import { declaredPrefixes } from '../sparql/protocol.js';
 import { reportCommand } from '../reports/cli.js';
+import { registerStoreCommands, serveRemote, storeFlagsToConfig } from './storeCommands.js';
+import { isRemoteStore } from '../config.js';
 
 type CommonFlags = {
   data?: string[];
@@ -64,6 +66,8 @@ function flagsToConfig(flags: CommonFlags & { [key: string]: unknown }): ConfigI
     cacheBytes: flags.cacheBytes,
     workers: flags.workers,
     serviceAllowlist: flags.allowService,
+    serviceTimeouts: flags.serviceTimeout,
+    ...storeFlagsToConfig(flags),
   };
 }
 
@@ -141,6 +145,10 @@ commonOptions(
 ).action(async (flags: CommonFlags & Record<string, unknown>) => {
   try {
     const config = resolveConfig(configFromEnv(process.env), flagsToConfig(flags));
+    if (isRemoteStore(config)) {
+      await serveRemote(config);
+      return;
+    }
     const logger = createLogger(config.logLevel);
     const dataset = await loadServableDataset(config, progressReporter(false));
     const running = await startServer(config, logger, dataset);
@@ -397,5 +405,7 @@ commonOptions(
     }
   },
 );
+
+registerStoreCommands(program, { commonOptions, flagsToConfig, progressReporter, fail });
 
 await program.parseAsync(process.argv);

@@ -466,7 +466,8 @@ export class Reconciler {
   private async subclassMap(): Promise<Map<string, Set<string>>> {
     this.subclasses ??= selectRows(
       this.engine,
-      `SELECT DISTINCT ?sub ?sup WHERE { ?sub <${RDFS}subClassOf>+ ?sup FILTER(isIRI(?sub) && isIRI(?sup)) }`,
+      // `?sub subClassOf+ ?sup` written with a bound start: Virtuoso refuses a path with neither end given.
+      `SELECT DISTINCT ?sub ?sup WHERE { ?sub <${RDFS}subClassOf> ?mid . ?mid <${RDFS}subClassOf>* ?sup FILTER(isIRI(?sub) && isIRI(?sup)) }`,
     ).then((rows) => {
       const map = new Map<string, Set<string>>();
       for (const row of rows) addTo(map, termValue(row.sup), termValue(row.sub));

@@ -16,6 +16,109 @@ export interface ExecutorOptions {
   readonly maxRows: number;
   /** Endpoint IRIs SERVICE may reach (Comunica); a request to any other URL fails. */
   readonly serviceAllowlist: readonly string[];
+  /** Time limit for one request to a SERVICE endpoint (default 10 s). */
+  readonly serviceTimeoutMs?: number;
+  /** Time limits by endpoint, overriding `serviceTimeoutMs`. */
+  readonly serviceTimeouts?: Readonly<Record<string, number>>;
+  /**
+   * SPARQL endpoints that hold the data, instead of the in-memory store (Comunica over a remote
+   * store, for federation); always reachable, whatever the allowlist.
+   */
+  readonly sparqlSources?: readonly string[];
+}
+
+/** Thrown by the guarded fetch when a SERVICE endpoint is down, failing or too slow. */
+export class ServiceError extends Error {
+  public readonly status: 502 | 504;
+
+  public constructor(status: 502 | 504, message: string) {
+    super(message);
+    this.name = 'ServiceError';
+    this.status = status;
+  }
+}
+
+/**
+ * The time limit for requests to `url`: the longest matching per-endpoint entry, else the default.
+ * @param url - the request URL
+ * @param options - the executor's settings
+ */
+export function serviceTimeoutFor(url: string, options: ExecutorOptions): number {
+  let best: [number, number] | undefined;
+  for (const [endpoint, ms] of Object.entries(options.serviceTimeouts ?? {})) {
+    if (isAllowed(url, [endpoint]) && (best === undefined || endpoint.length > best[0]))
+      best = [endpoint.length, ms];
+  }
+  return best?.[1] ?? options.serviceTimeoutMs ?? 10_000;
+}
+
+/** The endpoint part of a request URL, for messages (no query string). */
+function endpointOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * fetch for Comunica: refuses any URL off the allowlist (and the data's own endpoints), and gives
+ * each request its endpoint's time limit; a service that is down, failing or too slow becomes a
+ * ServiceError that says which and why.
+ * @param options - allowlist, time limits, data endpoints
+ */
+export function guardedFetch(
+  options: ExecutorOptions,
+): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
+  return async (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const isSource = isAllowed(url, options.sparqlSources ?? []);
+    if (!isSource && !isAllowed(url, options.serviceAllowlist)) {
+      throw new Error(`Outbound request to ${url} refused: it is not on the allowlist.`);
+    }
+    if (isSource) return fetch(input, init);
+    const ms = serviceTimeoutFor(url, options);
+    const signal =
+      init?.signal === undefined || init.signal === null
+        ? AbortSignal.timeout(ms)
+        : AbortSignal.any([init.signal, AbortSignal.timeout(ms)]);
+    let res: Response;
+    try {
+      res = await fetch(input, { ...init, signal });
+    } catch (error) {
+      if ((error as { name?: string }).name === 'TimeoutError')
+        throw new ServiceError(504, `SERVICE <${endpointOf(url)}> did not answer within ${ms} ms.`);
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new ServiceError(
+        502,
+        `SERVICE <${endpointOf(url)}> could not be reached (${cause?.code ?? cause?.message ?? (error as Error).message}).`,
+      );
+    }
+    if (res.status >= 500) {
+      await res.body?.cancel();
+      throw new ServiceError(
+        502,
+        `SERVICE <${endpointOf(url)}> failed: it answered ${res.status} ${res.statusText}.`,
+      );
+    }
+    return res;
+  };
+}
+
+/** A ServiceError's message found inside whatever error Comunica wrapped it in. */
+function serviceFailure(error: unknown): ServiceError | undefined {
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 6; depth++) {
+    if (e instanceof ServiceError) return e;
+    const message = e instanceof Error ? e.message : String(e);
+    const m =
+      /SERVICE <[^>]*> (?:did not answer within \d+ ms|could not be reached \([^)]*\)|failed: it answered [^.]*)\./u.exec(
+        message,
+      );
+    if (m !== null) return new ServiceError(/did not answer/u.test(m[0]) ? 504 : 502, m[0]);
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 export interface Executor {
@@ -77,6 +180,15 @@ export function convertNTriples(
 
 /** Turns an engine's exception into plain data, telling the query's faults from ours. */
 export function serializeError(error: unknown): SerializedError {
+  const service = serviceFailure(error);
+  if (service !== undefined) {
+    return {
+      name: service.name,
+      message: service.message,
+      userError: false,
+      status: service.status,
+    };
+  }
   if (error instanceof QuerySyntaxError) {
     return {
       name: error.name,
@@ -200,15 +312,10 @@ export async function createComunicaExecutor(
   const [{ QueryEngine }, n3] = await Promise.all([import('@comunica/query-sparql'), import('n3')]);
   const store = new n3.Store(new n3.Parser({ format: 'N-Quads' }).parse(nquads));
   const engine = new QueryEngine();
-  const guardedFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (!isAllowed(url, options.serviceAllowlist)) {
-      return Promise.reject(
-        new Error(`Outbound request to ${url} refused: it is not on the allowlist.`),
-      );
-    }
-    return fetch(input, init);
-  };
+  const sources =
+    options.sparqlSources === undefined
+      ? [store]
+      : options.sparqlSources.map((value) => ({ type: 'sparql' as const, value }));
   return {
     name: 'comunica',
     description: `Comunica ${packageVersion('@comunica/query-sparql')} over an N3.js ${packageVersion('n3')} store`,
@@ -218,9 +325,9 @@ export async function createComunicaExecutor(
           ? withDataset(request.query, request.defaultGraphs ?? [], request.namedGraphs ?? [])
           : request.query;
       const context = {
-        sources: [store],
+        sources,
         unionDefaultGraph: true,
-        fetch: guardedFetch,
+        fetch: guardedFetch(options),
         ...(request.baseIri === undefined ? {} : { baseIRI: request.baseIri }),
       };
       // Comunica parses, translates and plans the query in `query()`: a rejection there is the
@@ -231,6 +338,7 @@ export async function createComunicaExecutor(
         } catch (error) {
           const serialized = serializeError(error);
           if (
+            serialized.status !== undefined ||
             /fetch failed|ECONNREFUSED|ENOTFOUND|ETIMEDOUT|refused: it is not on the allowlist/iu.test(
               serialized.message,
             )

@@ -15,6 +15,8 @@ export interface WorkerInit {
   readonly length: number;
   readonly maxRows: number;
   readonly serviceAllowlist: readonly string[];
+  readonly serviceTimeoutMs?: number;
+  readonly serviceTimeouts?: Readonly<Record<string, number>>;
 }
 
 export type WorkerReply =
@@ -31,6 +33,8 @@ if (port !== null) {
     const executor = await createExecutor(init.engine, nquads, {
       maxRows: init.maxRows,
       serviceAllowlist: init.serviceAllowlist,
+      ...(init.serviceTimeoutMs === undefined ? {} : { serviceTimeoutMs: init.serviceTimeoutMs }),
+      ...(init.serviceTimeouts === undefined ? {} : { serviceTimeouts: init.serviceTimeouts }),
     });
     port.on('message', (message: { id: number; request: QueryRequest }) => {
       // `execute` may throw synchronously (Oxigraph parses and runs in one call): wrap it.

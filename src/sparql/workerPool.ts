@@ -26,6 +26,9 @@ export interface WorkerPoolOptions {
   readonly size: number;
   readonly maxRows: number;
   readonly serviceAllowlist: readonly string[];
+  /** Time limit for one SERVICE request, and per endpoint. */
+  readonly serviceTimeoutMs?: number;
+  readonly serviceTimeouts?: Readonly<Record<string, number>>;
   /** Deadline when a query gives none. */
   readonly defaultTimeoutMs: number;
   readonly logger: Logger;
@@ -53,7 +56,7 @@ export class EngineError extends HttpError {
   public readonly column: number | undefined;
 
   public constructor(error: SerializedError) {
-    super(error.userError ? 400 : 500, error.message);
+    super(error.status ?? (error.userError ? 400 : 500), error.message);
     this.name = error.name;
     this.line = error.line;
     this.column = error.column;
@@ -102,6 +105,12 @@ export class WorkerPool implements QueryEngine {
       length: bytes.length,
       maxRows: options.maxRows,
       serviceAllowlist: options.serviceAllowlist,
+      ...(options.serviceTimeoutMs === undefined
+        ? {}
+        : { serviceTimeoutMs: options.serviceTimeoutMs }),
+      ...(options.serviceTimeouts === undefined
+        ? {}
+        : { serviceTimeouts: options.serviceTimeouts }),
     };
   }
 

@@ -84,12 +84,15 @@ export function outgoingQuery(iri: string): string {
 }`;
 }
 
-/** The incoming-links query of a resource page. */
+/**
+ * The incoming-links query of a resource page. Unordered: the groups are sorted here, because
+ * Virtuoso cannot sort rows holding a long GROUP_CONCAT (error SR478).
+ */
 export function incomingQuery(iri: string): string {
   return `SELECT ?p (COUNT(DISTINCT ?s) AS ?n) (GROUP_CONCAT(DISTINCT STR(?s); separator=" ") AS ?subjects) WHERE {
   ?s ?p ${iriRef(iri)} FILTER(isIRI(?s))
 }
-GROUP BY ?p ORDER BY DESC(?n)`;
+GROUP BY ?p`;
 }
 
 /**
@@ -135,14 +138,17 @@ export async function describeResource(
       });
     }
   }
-  const groups: IncomingGroup[] = inRows.map((row) => ({
-    predicate: typeof row.p?.value === 'string' ? row.p.value : '',
-    count: Number(row.n?.value ?? 0),
-    subjects: (typeof row.subjects?.value === 'string' ? row.subjects.value : '')
-      .split(' ')
-      .filter(Boolean)
-      .slice(0, 200),
-  }));
+  const groups: IncomingGroup[] = inRows
+    .map((row) => ({
+      predicate: typeof row.p?.value === 'string' ? row.p.value : '',
+      count: Number(row.n?.value ?? 0),
+      subjects: (typeof row.subjects?.value === 'string' ? row.subjects.value : '')
+        .split(' ')
+        .filter(Boolean)
+        .sort()
+        .slice(0, 200),
+    }))
+    .sort((a, b) => b.count - a.count || (a.predicate < b.predicate ? -1 : 1));
   const graphs = [...new Set([...statements.values()].map((s) => s.graph))];
   const graphSources = new Map<string, string[]>();
   if (graphs.length > 0) {

@@ -31,24 +31,25 @@ export class DumpStore {
   private readonly cache = new Map<string, Buffer>();
 
   /**
-   * @param nquads - the dataset as N-Quads
+   * @param nquads - the dataset as N-Quads (fetched from a remote store, there)
    * @param prefixes - prefixes for the Turtle dump
    */
   public constructor(
-    private readonly nquads: () => string,
+    private readonly nquads: () => string | Promise<string>,
     private readonly prefixes: Readonly<Record<string, string>>,
   ) {}
 
   /** The gzipped bytes of a dump, or undefined for a name that is not one of ours. */
-  public get(name: string): { dump: Dump; bytes: Buffer } | undefined {
+  public async get(name: string): Promise<{ dump: Dump; bytes: Buffer } | undefined> {
     const dump = DUMPS.find((d) => d.name === name);
     if (dump === undefined) return undefined;
     let bytes = this.cache.get(name);
     if (bytes === undefined) {
+      const nquads = await this.nquads();
       const text =
         dump.mediaType === 'application/n-quads'
-          ? this.nquads()
-          : convertNTriples(unionTriples(this.nquads()), 'text/turtle', this.prefixes);
+          ? nquads
+          : convertNTriples(unionTriples(nquads), 'text/turtle', this.prefixes);
       bytes = gzipSync(text);
       this.cache.set(name, bytes);
     }
