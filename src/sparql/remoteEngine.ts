@@ -20,6 +20,7 @@ import { StoreRequestError, StoreUnavailableError } from '../graph/remoteStore.j
 import { HttpError } from '../errors.js';
 import type { QueryEngine, QueryOptions, QueryRequest, QueryResponse } from './engine.js';
 import { inspectQuery, withDataset } from './inspect.js';
+import { tokenize } from './lexer.js';
 import { capTriples, serializeSolutions, type JsonResults, type JsonTerm } from './results.js';
 import { convertNTriples } from './executor.js';
 
@@ -161,7 +162,12 @@ export function normalizeResults(results: JsonResults): JsonResults {
     }
   }
   if (results.boolean !== undefined) return { head: results.head, boolean: results.boolean };
-  return { head: { vars: results.head.vars ?? [] }, results: { bindings: fixed } };
+  const vars = results.head.vars ?? [];
+  if (vars.some((v) => HIDDEN_VAR.test(v))) {
+    for (const row of fixed)
+      for (const k of Object.keys(row)) if (HIDDEN_VAR.test(k)) delete row[k];
+  }
+  return { head: { vars: vars.filter((v) => !HIDDEN_VAR.test(v)) }, results: { bindings: fixed } };
 }
 
 /**
@@ -187,6 +193,33 @@ export function canonicalTriples(body: string, contentType: string): string {
   } finally {
     freeStore(store);
   }
+}
+
+/** Variables the engine adds to a query; never shown in answers. */
+const HIDDEN_VAR = /^__cdg_/u;
+
+/**
+ * `GRAPH <iri> { … }` written as `VALUES ?__cdg_gN { <iri> } GRAPH ?__cdg_gN { … }`: with the
+ * graph-exclusion pragmas, Virtuoso 7.2 finds nothing in a graph named by a constant, while a graph
+ * bound by VALUES works.
+ * @param query - SPARQL text
+ */
+export function graphConstantsAsValues(query: string): string {
+  const tokens = tokenize(query);
+  let out = '';
+  let pos = 0;
+  let n = 0;
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const t = tokens[i]!;
+    const target = tokens[i + 1]!;
+    if (t.type !== 'word' || t.text.toUpperCase() !== 'GRAPH') continue;
+    const constant = target.type === 'iri' || (target.type === 'word' && target.text.includes(':'));
+    if (!constant || tokens[i + 2]?.text !== '{') continue;
+    const v = `?__cdg_g${n++}`;
+    out += `${query.slice(pos, t.start)}VALUES ${v} { ${target.text} } GRAPH ${v}`;
+    pos = target.end;
+  }
+  return out + query.slice(pos);
 }
 
 /** The Virtuoso pragmas that keep graphs out of a query's dataset. */
@@ -226,7 +259,8 @@ export class RemoteEngine implements QueryEngine {
     if (explicit) return `${describe}${request.query}`;
     if (statedDataset && graphs !== undefined)
       return `${describe}${withDataset(request.query, graphs, graphs)}`;
-    return `${exclusionPragmas(excludeGraphs)}${describe}${request.query}`;
+    if (excludeGraphs.length === 0) return `${describe}${request.query}`;
+    return `${exclusionPragmas(excludeGraphs)}${describe}${graphConstantsAsValues(request.query)}`;
   }
 
   /** Sends a query; on Virtuoso's compiler overflow, once more with our graphs stated as FROM. */

@@ -163,9 +163,24 @@ export async function describeResource(
         graphSources.set(g, [...(graphSources.get(g) ?? []), src]);
     }
   }
+  // Rows come in the store's order; sorted, a page (and its footnote numbers) is the same everywhere.
+  const key = (p: string, o: Term): string =>
+    `${p}\u0000${o.type}\u0000${o.value}\u0000${o.lang ?? ''}\u0000${o.datatype ?? ''}`;
+  const sorted = [...statements.values()]
+    .map((st) => ({
+      ...st,
+      nested: st.nested.sort((a, b) =>
+        key(a.predicate, a.object) < key(b.predicate, b.object) ? -1 : 1,
+      ),
+    }))
+    .sort((a, b) => {
+      const ka = `${key(a.predicate, a.object)}\u0000${a.graph}`;
+      const kb = `${key(b.predicate, b.object)}\u0000${b.graph}`;
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
   return {
     iri,
-    statements: [...statements.values()],
+    statements: sorted,
     incoming: groups,
     graphSources,
     queries: { outgoing, incoming },
