@@ -166,8 +166,13 @@ function toAbsoluteIri(key: string, value: string): string {
   return url.href;
 }
 
+/** A setting given as text (numbers too); anything else is empty. */
+function toText(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
+}
+
 function optionalUrl(key: string, value: unknown): string {
-  const text = value === undefined || value === null ? '' : String(value).trim();
+  const text = toText(value).trim();
   return text === '' ? '' : toAbsoluteIri(key, text);
 }
 
@@ -259,8 +264,8 @@ export function resolveConfig(...layers: ConfigInput[]): Config {
     store: toStore(raw.store),
     storeUpdateUrl: optionalUrl('store update URL', raw.storeUpdateUrl),
     storeGraphStoreUrl: optionalUrl('store Graph Store Protocol URL', raw.storeGraphStoreUrl),
-    storeUser: String(raw.storeUser ?? ''),
-    storePassword: String(raw.storePassword ?? ''),
+    storeUser: toText(raw.storeUser),
+    storePassword: toText(raw.storePassword),
     serviceTimeoutMs: toInt('service timeout (ms)', raw.serviceTimeoutMs, 1, 3600 * 1000),
     serviceTimeouts: Object.freeze(toServiceTimeouts(raw.serviceTimeouts)),
   });

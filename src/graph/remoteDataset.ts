@@ -233,7 +233,8 @@ export async function connectRemoteDataset(
   labels.predicates = (
     await selectAll(uncapped, 'SELECT DISTINCT ?p', 'GRAPH ?g { ?s ?p ?o }', '?p')
   )
-    .map((r) => String(r.p?.value))
+    .map((r) => (typeof r.p?.value === 'string' ? r.p.value : ''))
+    .filter((p) => p !== '')
     .sort();
   log.info(
     {

@@ -110,7 +110,7 @@ export function guardedFetch(
 function serviceFailure(error: unknown): ServiceError | undefined {
   for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 6; depth++) {
     if (e instanceof ServiceError) return e;
-    const message = e instanceof Error ? e.message : String(e);
+    const message = e instanceof Error ? e.message : typeof e === 'string' ? e : '';
     const m =
       /SERVICE <[^>]*> (?:did not answer within \d+ ms|could not be reached \([^)]*\)|failed: it answered [^.]*)\./u.exec(
         message,
