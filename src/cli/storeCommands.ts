@@ -285,8 +285,16 @@ export function registerStoreCommands(program: Command, helpers: CliHelpers): vo
         );
       } else {
         const loaded = await loadDataset(sources, helpers.progressReporter(false));
+        let namedGraphs: string[];
         try {
           nquads = loaded.store.dump({ format: 'application/n-quads' });
+          namedGraphs = (
+            loaded.store.query('SELECT DISTINCT ?g WHERE { GRAPH ?g { } }') as Array<
+              Map<string, { value: string }>
+            >
+          )
+            .map((row) => row.get('g')!.value)
+            .sort();
         } finally {
           freeStore(loaded.store);
         }
@@ -296,6 +304,7 @@ export function registerStoreCommands(program: Command, helpers: CliHelpers): vo
           ...(commit === undefined ? {} : { sourceCommit: commit }),
           quads: loaded.quadCount,
           graphs: loaded.graphs,
+          namedGraphs,
           store: 'embedded',
         };
         process.stderr.write(

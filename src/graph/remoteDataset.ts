@@ -18,7 +18,7 @@ import type { GraphInfo } from './load.js';
 import { freeStore } from './oxigraphUtil.js';
 import { storedVersion } from './remoteLoad.js';
 import { RemoteStore } from './remoteStore.js';
-import { manifestGraph, type VersionRecord } from './versions.js';
+import { manifestGraph, recordGraphs, type VersionRecord } from './versions.js';
 
 /** What a server needs from a remote store. */
 export interface RemoteDataset {
@@ -152,7 +152,7 @@ export async function connectRemoteDataset(
   const all = [...sizes.keys()];
   let ours: Set<string>;
   if (record !== undefined) {
-    ours = new Set(record.graphs.flatMap((g) => [g.graph, ...g.namedGraphs]));
+    ours = new Set(recordGraphs(record));
   } else {
     log.warn(
       { store: store.label },

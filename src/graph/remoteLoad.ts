@@ -20,6 +20,7 @@ import { StoreUnavailableError, type RemoteStore } from './remoteStore.js';
 import {
   manifestGraph,
   parseVersionRecord,
+  recordGraphs,
   versionRecordQuery,
   versionRecordTriples,
   type VersionRecord,
@@ -261,7 +262,15 @@ export async function loadIntoStore(options: RemoteLoadOptions): Promise<RemoteL
   const loaded = await loadDataset(options.sources, options.onProgress);
   let batches: Batch[];
   let nquads: string;
+  let namedGraphs: string[];
   try {
+    namedGraphs = (
+      loaded.store.query('SELECT DISTINCT ?g WHERE { GRAPH ?g { } }') as Array<
+        Map<string, oxigraph.Term>
+      >
+    )
+      .map((row) => row.get('g')!.value)
+      .sort();
     // Virtuoso's SPARQL compiler runs out of memory past ~6,000 statements in one update.
     batches = makeBatches(
       loaded.store,
@@ -277,6 +286,7 @@ export async function loadIntoStore(options: RemoteLoadOptions): Promise<RemoteL
     ...(options.sourceCommit === undefined ? {} : { sourceCommit: options.sourceCommit }),
     quads: loaded.quadCount,
     graphs: loaded.graphs,
+    namedGraphs,
     store: store.label,
   };
   const quadsTotal = batches.reduce((n, b) => n + b.quads, 0);
@@ -297,11 +307,10 @@ export async function loadIntoStore(options: RemoteLoadOptions): Promise<RemoteL
     // A fresh load: mark it under way (no version record), then clear old and new graphs.
     const old = await storedVersion(store, baseIri).catch(() => undefined);
     await dropGraph(store, manifestGraph(baseIri), timeoutMs);
-    const targets = new Set<string>();
-    for (const g of [...(old?.graphs ?? []), ...record.graphs]) {
-      targets.add(g.graph);
-      for (const n of g.namedGraphs) targets.add(n);
-    }
+    const targets = new Set<string>([
+      ...(old === undefined ? [] : recordGraphs(old)),
+      ...recordGraphs(record),
+    ]);
     options.onProgress?.({ type: 'drop', graphs: targets.size });
     for (const g of targets) await dropGraph(store, g, timeoutMs);
     writeCheckpoint(options.checkpointFile, {

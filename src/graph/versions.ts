@@ -32,6 +32,8 @@ export interface VersionRecord {
   readonly sourceCommit?: string;
   readonly quads: number;
   readonly graphs: readonly GraphInfo[];
+  /** Every named graph the version holds (the files' own and those their TriG or N-Quads name). */
+  readonly namedGraphs?: readonly string[];
   /** Where it was loaded (the store's query URL, or `embedded`). */
   readonly store?: string;
 }
@@ -106,7 +108,8 @@ export function versionRecordTriples(record: VersionRecord, baseIri: string): st
     add(v, `${DCT}created`, literal(record.loadedAt, iri(`${XSD}dateTime`)));
     if (record.sourceCommit !== undefined) add(v, `${DCT}source`, literal(record.sourceCommit));
     add(v, `${VOID}triples`, literal(String(record.quads), iri(`${XSD}integer`)));
-    for (const g of record.graphs) add(v, `${DCT}hasPart`, iri(g.graph));
+    for (const g of record.namedGraphs ?? record.graphs.map((x) => x.graph))
+      add(v, `${DCT}hasPart`, iri(g));
     add(v, RDF_VALUE, literal(JSON.stringify(record), iri(RDF_JSON)));
     return store.dump({
       format: 'application/n-triples',
@@ -129,6 +132,17 @@ export function parseVersionRecord(json: string): VersionRecord | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Every named graph of a version: as recorded, or (older records) the files' graphs and those they
+ * named.
+ * @param record - a version record
+ */
+export function recordGraphs(record: VersionRecord): string[] {
+  return [
+    ...new Set(record.namedGraphs ?? record.graphs.flatMap((g) => [g.graph, ...g.namedGraphs])),
+  ];
 }
 
 /** The query that reads the current version record from a store's manifest graph. */

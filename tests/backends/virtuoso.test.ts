@@ -18,7 +18,7 @@ import {
   type RemoteLoadProgress,
 } from '../../src/graph/remoteLoad.js';
 import { RemoteStore } from '../../src/graph/remoteStore.js';
-import { diffTriples, triplesByGraph } from '../../src/graph/versions.js';
+import { diffTriples, recordGraphs, triplesByGraph } from '../../src/graph/versions.js';
 import {
   startVirtuoso,
   virtuosoUnavailable,
@@ -356,7 +356,7 @@ describe.skipIf(unavailable !== undefined)('cdg load into Virtuoso', () => {
     expect(result.resumedFrom).toBe(2);
     expect(existsSync(checkpointFile)).toBe(false);
     // What the store holds, graph by graph, is what the files say.
-    const graphs = result.record.graphs.flatMap((g) => [g.graph, ...g.namedGraphs]);
+    const graphs = recordGraphs(result.record);
     const { rows } = await store.select(
       `SELECT ?s ?p ?o ?g WHERE { VALUES ?g { ${graphs.map((g) => `<${g}>`).join(' ')} } GRAPH ?g { ?s ?p ?o } }`,
     );
