@@ -122,6 +122,27 @@ export function canonicalLiterals(
   return out;
 }
 
+/**
+ * True when a literal is already in the form Oxigraph stores it, so no scratch store is needed
+ * (the common case: integers, dates and plain decimals as most stores write them).
+ */
+function alreadyCanonical(value: string, datatype: string): boolean {
+  switch (datatype) {
+    case `${XSD}integer`:
+      return /^(?:0|-?[1-9]\d*)$/u.test(value);
+    case `${XSD}decimal`:
+      return /^(?:0|-?[1-9]\d*|-?(?:0|[1-9]\d*)\.\d*[1-9])$/u.test(value);
+    case `${XSD}date`:
+      return /^\d{4}-\d\d-\d\d$/u.test(value);
+    case `${XSD}dateTime`:
+      return /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ?$/u.test(value);
+    case `${XSD}boolean`:
+      return value === 'true' || value === 'false';
+    default:
+      return false;
+  }
+}
+
 /** A blank-node label that is valid in every syntax (Virtuoso's are `nodeID://b10000`). */
 function bnodeLabel(value: string): string {
   return value.replace(/^nodeID:\/\//u, '').replace(/[^A-Za-z0-9_]/gu, '_');
@@ -145,7 +166,10 @@ export function normalizeResults(results: JsonResults): JsonResults {
     if (lang !== undefined) return { type: 'literal', value, 'xml:lang': lang };
     const dt = term.datatype;
     if (dt === undefined || dt === `${XSD}string`) return { type: 'literal', value };
-    if (CANONICALISED.has(dt)) pending.add(`${value}\u0000${dt}`);
+    // Virtuoso writes booleans as 1 and 0 in SPARQL JSON.
+    if (dt === `${XSD}boolean` && (value === '1' || value === '0'))
+      return { type: 'literal', value: value === '1' ? 'true' : 'false', datatype: dt };
+    if (CANONICALISED.has(dt) && !alreadyCanonical(value, dt)) pending.add(`${value}\u0000${dt}`);
     return { type: 'literal', value, datatype: dt };
   };
   const fixed = rows.map((row) =>
@@ -316,11 +340,12 @@ export class RemoteEngine implements QueryEngine {
         );
       }
       const normalized = normalizeResults(parsed);
+      // Normalised JSON is in our canonical shape: JSON answers under the cap go out as they are.
       const serialized = serializeSolutions(
         JSON.stringify(normalized),
         request.mediaType,
         this.options.maxRows,
-        false,
+        true,
       );
       // The store cut the answer short of our own cap: say so, as our cap would.
       const cutByStore =

@@ -5,6 +5,7 @@
  * Also: the load resumes after an interruption, a store that is down or slow gives a clear error,
  * and federation joins our entities with a graph Virtuoso holds.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -276,6 +277,74 @@ describe.skipIf(unavailable !== undefined)(
         expect((await request(down.url).get('/health')).status).toBe(200);
       } finally {
         await down.close();
+      }
+    });
+
+    it('on Virtuoso, SERVICE joins the store with an allowlisted endpoint (Comunica federates)', async () => {
+      const federating = await startRemoteServer(
+        remoteConfig({ serviceAllowlist: [`${embedded.url}/sparql`] }),
+        createLogger('silent'),
+      );
+      try {
+        const res = await sparql(
+          federating.url,
+          `PREFIX cdo: <${BASE}ontology#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+         SELECT ?code ?label WHERE { ?state cdo:iso3166Alpha3 ?code FILTER(?code IN ("FRA", "DEU"))
+           SERVICE <${embedded.url}/sparql> { ?state skos:prefLabel ?label FILTER(LANG(?label) = "en") } }`,
+        );
+        expect(res.status, res.text).toBe(200);
+        expect(solutionKeys(res.text)).toEqual([
+          'code=literal|DEU||\tlabel=literal|Germany|en|',
+          'code=literal|FRA||\tlabel=literal|France|en|',
+        ]);
+        const refused = await sparql(
+          federating.url,
+          'SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }',
+        );
+        expect(refused.status).toBe(403);
+      } finally {
+        await federating.close();
+      }
+    });
+
+    it('cdg serve --store serves the store', async () => {
+      const child = spawn(
+        process.execPath,
+        [
+          path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+          path.join(REPO_ROOT, 'src', 'cli', 'main.ts'),
+          'serve',
+          '--port',
+          '0',
+          '--store',
+          virtuoso.sparqlUrl,
+        ],
+        {
+          cwd: REPO_ROOT,
+          env: { ...process.env, LOG_LEVEL: 'silent', CDG_STATE_DIR: '' },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      try {
+        let stderr = '';
+        const endpoint = await new Promise<string>((resolve, reject) => {
+          child.stderr.on('data', (chunk: Buffer) => {
+            stderr += chunk.toString('utf8');
+            const m = /SPARQL endpoint: (\S+)/u.exec(stderr);
+            if (m?.[1] !== undefined) resolve(m[1]);
+          });
+          child.once('exit', (code) => reject(new Error(`cdg serve exited (${code}): ${stderr}`)));
+        });
+        expect(stderr).toMatch(/from the store at .*version [0-9a-f]{16}/u);
+        const res = await fetch(
+          `${endpoint}?query=${encodeURIComponent('ASK { ?n a <' + BASE + 'ontology#Norm> }')}`,
+          {
+            headers: { accept: 'application/sparql-results+json' },
+          },
+        );
+        expect(await res.json()).toMatchObject({ boolean: true });
+      } finally {
+        child.kill('SIGTERM');
       }
     });
 
