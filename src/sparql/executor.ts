@@ -9,6 +9,7 @@ import type { EngineName } from '../config.js';
 import { QuerySyntaxError } from '../errors.js';
 import type { QueryRequest, QueryResponse, SerializedError } from './engine.js';
 import { inspectQuery, withDataset } from './inspect.js';
+import { plainStringLiterals } from './rewrite.js';
 import { capTriples, serializeSolutions } from './results.js';
 import { freeStore } from '../graph/oxigraphUtil.js';
 
@@ -63,6 +64,31 @@ function endpointOf(url: string): string {
 }
 
 /**
+ * A request Comunica makes to a data endpoint, with `"…"^^xsd:string` literals written plain in its
+ * query (Virtuoso 7 tells the two apart; every store reads them as the same literal).
+ */
+function sourceRequest(
+  input: string | URL | Request,
+  init: RequestInit | undefined,
+): [string | URL | Request, RequestInit | undefined] {
+  if (typeof init?.body === 'string' || init?.body instanceof URLSearchParams) {
+    const form = new URLSearchParams(init.body);
+    const query = form.get('query');
+    if (query !== null) {
+      form.set('query', plainStringLiterals(query));
+      return [input, { ...init, body: form.toString() }];
+    }
+  }
+  if (typeof input === 'string' || input instanceof URL) {
+    const url = new URL(input);
+    const query = url.searchParams.get('query');
+    if (query !== null) url.searchParams.set('query', plainStringLiterals(query));
+    return [url.href, init];
+  }
+  return [input, init];
+}
+
+/**
  * fetch for Comunica: refuses any URL off the allowlist (and the data's own endpoints), and gives
  * each request its endpoint's time limit; a service that is down, failing or too slow becomes a
  * ServiceError that says which and why.
@@ -77,7 +103,7 @@ export function guardedFetch(
     if (!isSource && !isAllowed(url, options.serviceAllowlist)) {
       throw new Error(`Outbound request to ${url} refused: it is not on the allowlist.`);
     }
-    if (isSource) return fetch(input, init);
+    if (isSource) return fetch(...sourceRequest(input, init));
     const ms = serviceTimeoutFor(url, options);
     const signal =
       init?.signal === undefined || init.signal === null
@@ -312,10 +338,13 @@ export async function createComunicaExecutor(
   const [{ QueryEngine }, n3] = await Promise.all([import('@comunica/query-sparql'), import('n3')]);
   const store = new n3.Store(new n3.Parser({ format: 'N-Quads' }).parse(nquads));
   const engine = new QueryEngine();
+  // Over SPARQL endpoints, an (empty) in-memory store is a source too: with one endpoint alone,
+  // Comunica hands the whole query — SERVICE included — to that endpoint, which would then reach out
+  // itself (Virtuoso refuses: "SQ070 … SPARQL_SINV") and never through our allowlist and time limits.
   const sources =
     options.sparqlSources === undefined
       ? [store]
-      : options.sparqlSources.map((value) => ({ type: 'sparql' as const, value }));
+      : [...options.sparqlSources.map((value) => ({ type: 'sparql' as const, value })), store];
   return {
     name: 'comunica',
     description: `Comunica ${packageVersion('@comunica/query-sparql')} over an N3.js ${packageVersion('n3')} store`,

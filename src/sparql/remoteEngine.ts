@@ -20,7 +20,7 @@ import { StoreRequestError, StoreUnavailableError } from '../graph/remoteStore.j
 import { HttpError } from '../errors.js';
 import type { QueryEngine, QueryOptions, QueryRequest, QueryResponse } from './engine.js';
 import { inspectQuery, withDataset } from './inspect.js';
-import { tokenize } from './lexer.js';
+import { graphConstantsAsValues, plainStringLiterals } from './rewrite.js';
 import { capTriples, serializeSolutions, type JsonResults, type JsonTerm } from './results.js';
 import { convertNTriples } from './executor.js';
 
@@ -222,30 +222,6 @@ export function canonicalTriples(body: string, contentType: string): string {
 /** Variables the engine adds to a query; never shown in answers. */
 const HIDDEN_VAR = /^__cdg_/u;
 
-/**
- * `GRAPH <iri> { … }` written as `VALUES ?__cdg_gN { <iri> } GRAPH ?__cdg_gN { … }`: with the
- * graph-exclusion pragmas, Virtuoso 7.2 finds nothing in a graph named by a constant, while a graph
- * bound by VALUES works.
- * @param query - SPARQL text
- */
-export function graphConstantsAsValues(query: string): string {
-  const tokens = tokenize(query);
-  let out = '';
-  let pos = 0;
-  let n = 0;
-  for (let i = 0; i + 1 < tokens.length; i++) {
-    const t = tokens[i]!;
-    const target = tokens[i + 1]!;
-    if (t.type !== 'word' || t.text.toUpperCase() !== 'GRAPH') continue;
-    const constant = target.type === 'iri' || (target.type === 'word' && target.text.includes(':'));
-    if (!constant || tokens[i + 2]?.text !== '{') continue;
-    const v = `?__cdg_g${n++}`;
-    out += `${query.slice(pos, t.start)}VALUES ${v} { ${target.text} } GRAPH ${v}`;
-    pos = target.end;
-  }
-  return out + query.slice(pos);
-}
-
 /** The Virtuoso pragmas that keep graphs out of a query's dataset. */
 export function exclusionPragmas(graphs: readonly string[]): string {
   return graphs
@@ -280,11 +256,12 @@ export class RemoteEngine implements QueryEngine {
       request.namedGraphs !== undefined ||
       inspectQuery(request.query).hasDataset;
     const describe = request.form === 'DESCRIBE' ? 'DEFINE sql:describe-mode "CBD" ' : '';
-    if (explicit) return `${describe}${request.query}`;
+    if (explicit) return `${describe}${plainStringLiterals(request.query)}`;
     if (statedDataset && graphs !== undefined)
-      return `${describe}${withDataset(request.query, graphs, graphs)}`;
-    if (excludeGraphs.length === 0) return `${describe}${request.query}`;
-    return `${exclusionPragmas(excludeGraphs)}${describe}${graphConstantsAsValues(request.query)}`;
+      return `${describe}${withDataset(plainStringLiterals(request.query), graphs, graphs)}`;
+    const query = plainStringLiterals(request.query);
+    if (excludeGraphs.length === 0) return `${describe}${query}`;
+    return `${exclusionPragmas(excludeGraphs)}${describe}${graphConstantsAsValues(query)}`;
   }
 
   /** Sends a query; on Virtuoso's compiler overflow, once more with our graphs stated as FROM. */

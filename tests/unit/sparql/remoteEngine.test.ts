@@ -3,9 +3,9 @@ import { serviceTimeoutFor } from '../../../src/sparql/executor.js';
 import {
   canonicalTriples,
   exclusionPragmas,
-  graphConstantsAsValues,
   normalizeResults,
 } from '../../../src/sparql/remoteEngine.js';
+import { graphConstantsAsValues, plainStringLiterals } from '../../../src/sparql/rewrite.js';
 
 const XSD = 'http://www.w3.org/2001/XMLSchema#';
 
@@ -64,6 +64,16 @@ describe('graphConstantsAsValues', () => {
       'PREFIX g: <http://ex/> SELECT * WHERE { GRAPH <http://ex/a> { ?s ?p ?o } GRAPH g:b { ?s ?q "GRAPH <x> {" } GRAPH ?v { ?s ?p ?o } }';
     expect(graphConstantsAsValues(q)).toBe(
       'PREFIX g: <http://ex/> SELECT * WHERE { VALUES ?__cdg_g0 { <http://ex/a> } GRAPH ?__cdg_g0 { ?s ?p ?o } VALUES ?__cdg_g1 { g:b } GRAPH ?__cdg_g1 { ?s ?q "GRAPH <x> {" } GRAPH ?v { ?s ?p ?o } }',
+    );
+  });
+
+  it('writes xsd:string literals plain, however the type is written', () => {
+    expect(
+      plainStringLiterals(
+        'PREFIX x: <http://www.w3.org/2001/XMLSchema#> SELECT * { ?s ?p "a"^^<http://www.w3.org/2001/XMLSchema#string>, "b"^^x:string, "c"^^x:integer, "d^^x:string" }',
+      ),
+    ).toBe(
+      'PREFIX x: <http://www.w3.org/2001/XMLSchema#> SELECT * { ?s ?p "a", "b", "c"^^x:integer, "d^^x:string" }',
     );
   });
 
