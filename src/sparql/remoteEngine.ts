@@ -21,7 +21,7 @@ import { HttpError } from '../errors.js';
 import type { QueryEngine, QueryOptions, QueryRequest, QueryResponse } from './engine.js';
 import { inspectQuery, withDataset } from './inspect.js';
 import { graphConstantsAsValues, plainStringLiterals } from './rewrite.js';
-import { capTriples, serializeSolutions, type JsonResults, type JsonTerm } from './results.js';
+import { capTriples, toCsv, toTsv, toXml, type JsonResults, type JsonTerm } from './results.js';
 import { convertNTriples } from './executor.js';
 
 const XSD = 'http://www.w3.org/2001/XMLSchema#';
@@ -185,7 +185,7 @@ export function normalizeResults(results: JsonResults): JsonResults {
       }
     }
   }
-  if (results.boolean !== undefined) return { head: results.head, boolean: results.boolean };
+  if (results.boolean !== undefined) return { head: {}, boolean: results.boolean };
   const vars = results.head.vars ?? [];
   if (vars.some((v) => HIDDEN_VAR.test(v))) {
     for (const row of fixed)
@@ -317,22 +317,24 @@ export class RemoteEngine implements QueryEngine {
         );
       }
       const normalized = normalizeResults(parsed);
-      // Normalised JSON is in our canonical shape: JSON answers under the cap go out as they are.
-      const serialized = serializeSolutions(
-        JSON.stringify(normalized),
-        request.mediaType,
-        this.options.maxRows,
-        true,
-      );
       // The store cut the answer short of our own cap: say so, as our cap would.
-      const cutByStore =
-        answer.maxRows !== undefined &&
-        (normalized.results?.bindings.length ?? 0) >= answer.maxRows;
-      return {
-        mediaType: request.mediaType,
-        ...serialized,
-        truncated: serialized.truncated || cutByStore,
-      };
+      const bindings = normalized.results?.bindings ?? [];
+      let truncated = answer.maxRows !== undefined && bindings.length >= answer.maxRows;
+      if (normalized.results !== undefined && bindings.length > this.options.maxRows) {
+        normalized.results.bindings = bindings.slice(0, this.options.maxRows);
+        truncated = true;
+      }
+      const rows = normalized.results?.bindings.length ?? 1;
+      // Written straight from the normalised results: no second parse of the store's JSON.
+      const body =
+        request.mediaType === 'application/sparql-results+xml'
+          ? toXml(normalized)
+          : request.mediaType === 'text/csv'
+            ? toCsv(normalized)
+            : request.mediaType === 'text/tab-separated-values'
+              ? toTsv(normalized)
+              : JSON.stringify(normalized);
+      return { mediaType: request.mediaType, body, rows, truncated };
     }
     const answer = await this.send(
       request,

@@ -37,7 +37,7 @@ describe('normalizeResults', () => {
       l: { type: 'literal', 'xml:lang': 'en', value: 'hello' },
     });
     expect(normalizeResults({ head: { link: [] }, boolean: true })).toEqual({
-      head: { link: [] },
+      head: {},
       boolean: true,
     });
   });
