@@ -47,7 +47,9 @@ export interface AppDeps {
   /** Saved queries (examples, reports). */
   readonly queries?: readonly SavedQuery[];
   /** The dataset as N-Quads, for the dumps. */
-  readonly nquads?: () => string;
+  readonly nquads?: () => string | Promise<string>;
+  /** When and from which commit the data was loaded (shown in the VoID description). */
+  readonly loaded?: { readonly at: string; readonly sourceCommit?: string };
   /** The user graphs (read-only without a write token). */
   readonly writes?: UserGraphs;
   /** Per-client limits (default: from the config). */
@@ -256,6 +258,7 @@ export function createApp(deps: AppDeps): Express {
         return deps.version;
       },
       graphCount: deps.graphs.length,
+      ...(deps.loaded === undefined ? {} : { loaded: deps.loaded }),
     }),
   );
   app.use(

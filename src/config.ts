@@ -59,6 +59,25 @@ export interface Config {
   readonly clientWindowMs: number;
   /** On SIGTERM, how long in-flight requests get to finish before their connections are cut. */
   readonly shutdownGraceMs: number;
+  /** `embedded` (the in-process store, default) or the SPARQL query URL of a remote store. */
+  readonly store: string;
+  /** The remote store's SPARQL Update URL (for `cdg load`); empty when not given. */
+  readonly storeUpdateUrl: string;
+  /** The remote store's Graph Store Protocol URL (for `cdg load`; preferred to updates). */
+  readonly storeGraphStoreUrl: string;
+  /** User name for the remote store (HTTP Basic or Digest, whichever it asks for). */
+  readonly storeUser: string;
+  /** Password for the remote store. */
+  readonly storePassword: string;
+  /** Time limit for one SERVICE request, when the endpoint has none of its own below. */
+  readonly serviceTimeoutMs: number;
+  /** Time limits for SERVICE requests by endpoint (IRI → ms). */
+  readonly serviceTimeouts: Readonly<Record<string, number>>;
+}
+
+/** True when the configuration names a remote SPARQL store rather than the embedded one. */
+export function isRemoteStore(config: Pick<Config, 'store'>): boolean {
+  return config.store !== 'embedded';
 }
 
 /** Shortest write token accepted: a guessable token would be no protection. */
@@ -88,6 +107,13 @@ export const DEFAULTS: Config = Object.freeze({
   clientBudgetMs: 60_000,
   clientWindowMs: 60_000,
   shutdownGraceMs: 30_000,
+  store: 'embedded',
+  storeUpdateUrl: '',
+  storeGraphStoreUrl: '',
+  storeUser: '',
+  storePassword: '',
+  serviceTimeoutMs: 10_000,
+  serviceTimeouts: Object.freeze({}),
 });
 
 /** Raw, unvalidated settings as strings or values, from any layer. */
@@ -119,6 +145,13 @@ export const ENV_VARS: Readonly<Record<string, keyof ConfigInput>> = Object.free
   CDG_CLIENT_BUDGET_MS: 'clientBudgetMs',
   CDG_CLIENT_WINDOW_MS: 'clientWindowMs',
   CDG_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
+  CDG_STORE: 'store',
+  CDG_STORE_UPDATE: 'storeUpdateUrl',
+  CDG_STORE_GSP: 'storeGraphStoreUrl',
+  CDG_STORE_USER: 'storeUser',
+  CDG_STORE_PASSWORD: 'storePassword',
+  CDG_SERVICE_TIMEOUT_MS: 'serviceTimeoutMs',
+  CDG_SERVICE_TIMEOUTS: 'serviceTimeouts',
 });
 
 /**
@@ -175,6 +208,55 @@ function toAbsoluteIri(key: string, value: string): string {
     throw new ConfigError(`${key} must be an http(s) IRI; got "${value}".`);
   }
   return url.href;
+}
+
+/** A setting given as text (numbers too); anything else is empty. */
+function toText(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
+}
+
+function optionalUrl(key: string, value: unknown): string {
+  const text = toText(value).trim();
+  return text === '' ? '' : toAbsoluteIri(key, text);
+}
+
+/**
+ * Per-service time limits: a list of `IRI=MS` entries (or an object of them).
+ * @param value - raw setting
+ */
+function toServiceTimeouts(value: unknown): Record<string, number> {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([iri, ms]) => [
+        toAbsoluteIri('service timeout endpoint', iri),
+        toInt(`service timeout for ${iri} (ms)`, ms, 1, 3600 * 1000),
+      ]),
+    );
+  }
+  const out: Record<string, number> = {};
+  for (const entry of toList(value)) {
+    const at = entry.lastIndexOf('=');
+    if (at <= 0) {
+      throw new ConfigError(
+        `service timeouts are IRI=MS entries, e.g. https://query.wikidata.org/sparql=20000; got "${entry}".`,
+      );
+    }
+    const iri = toAbsoluteIri('service timeout endpoint', entry.slice(0, at));
+    out[iri] = toInt(`service timeout for ${iri} (ms)`, entry.slice(at + 1), 1, 3600 * 1000);
+  }
+  return out;
+}
+
+/** `embedded`, or the absolute http(s) URL of a remote store's SPARQL query endpoint. */
+function toStore(value: unknown): string {
+  const text = String(value).trim();
+  if (text === '' || text === 'embedded') return 'embedded';
+  if (!/^https?:\/\//iu.test(text)) {
+    throw new ConfigError(
+      `store must be "embedded" or the http(s) URL of a SPARQL query endpoint, e.g. http://127.0.0.1:8890/sparql; got "${text}".`,
+    );
+  }
+  return toAbsoluteIri('store', text);
 }
 
 /**
@@ -236,6 +318,13 @@ export function resolveConfig(...layers: ConfigInput[]): Config {
     clientBudgetMs: toInt('client query budget (ms)', raw.clientBudgetMs, 0, 24 * 3600 * 1000),
     clientWindowMs: toInt('client budget window (ms)', raw.clientWindowMs, 1000, 24 * 3600 * 1000),
     shutdownGraceMs: toInt('shutdown grace (ms)', raw.shutdownGraceMs, 0, 3600 * 1000),
+    store: toStore(raw.store),
+    storeUpdateUrl: optionalUrl('store update URL', raw.storeUpdateUrl),
+    storeGraphStoreUrl: optionalUrl('store Graph Store Protocol URL', raw.storeGraphStoreUrl),
+    storeUser: toText(raw.storeUser),
+    storePassword: toText(raw.storePassword),
+    serviceTimeoutMs: toInt('service timeout (ms)', raw.serviceTimeoutMs, 1, 3600 * 1000),
+    serviceTimeouts: Object.freeze(toServiceTimeouts(raw.serviceTimeouts)),
   });
 }
 

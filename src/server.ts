@@ -26,6 +26,7 @@ import { Gazetteer } from './linker/gazetteer.js';
 import { isSmallLinkJob, runLinkJob } from './linker/job.js';
 import { loadSavedQueries } from './reports/savedQueries.js';
 import { freeStore } from './graph/oxigraphUtil.js';
+import { dataCommit } from './graph/versions.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -145,6 +146,8 @@ export interface ServableDataset {
   readonly labels?: LabelIndex;
   /** Names for the linker (empty when not built). */
   readonly gazetteer?: Gazetteer;
+  /** When it was loaded, and from which commit (for the VoID description). */
+  readonly loaded?: { readonly at: string; readonly sourceCommit?: string };
 }
 
 /**
@@ -165,6 +168,7 @@ export async function loadServableDataset(
         : loaded.store.dump({ format: 'application/n-quads' });
     const labels = LabelIndex.fromStore(loaded.store);
     const gazetteer = Gazetteer.fromStore(loaded.store, config.baseIri);
+    const commit = dataCommit(config.dataPaths);
     return {
       nquads,
       graphs: loaded.graphs,
@@ -172,6 +176,10 @@ export async function loadServableDataset(
       quadCount: loaded.quadCount,
       labels,
       gazetteer,
+      loaded: {
+        at: new Date().toISOString(),
+        ...(commit === undefined ? {} : { sourceCommit: commit }),
+      },
     };
   } finally {
     freeStore(loaded.store);
@@ -330,6 +338,8 @@ export async function startServer(
         size: config.workers,
         maxRows: config.maxResultRows,
         serviceAllowlist: config.serviceAllowlist,
+        serviceTimeoutMs: config.serviceTimeoutMs,
+        serviceTimeouts: config.serviceTimeouts,
         defaultTimeoutMs: config.queryTimeoutMs,
         logger,
         onQueryDone: metrics.queryDone,
@@ -396,6 +406,7 @@ export async function startServer(
     queries: await loadSavedQueries(config.queriesDir),
     nquads: () => (writes === undefined ? data.nquads : data.nquads + writes.nquads()),
     writes,
+    ...(data.loaded === undefined ? {} : { loaded: data.loaded }),
     limits,
     metrics,
     lifecycle,

@@ -43,6 +43,8 @@ import { inspectQuery } from '../sparql/inspect.js';
 import { createLocalEngine } from '../sparql/localEngine.js';
 import { declaredPrefixes } from '../sparql/protocol.js';
 import { reportCommand } from '../reports/cli.js';
+import { registerStoreCommands, serveRemote, storeFlagsToConfig } from './storeCommands.js';
+import { isRemoteStore } from '../config.js';
 
 type CommonFlags = {
   data?: string[];
@@ -73,6 +75,8 @@ function flagsToConfig(flags: CommonFlags & { [key: string]: unknown }): ConfigI
     clientBudgetMs: flags.clientBudget,
     clientWindowMs: flags.clientWindow,
     shutdownGraceMs: flags.shutdownGrace,
+    serviceTimeouts: flags.serviceTimeout,
+    ...storeFlagsToConfig(flags),
   };
 }
 
@@ -177,6 +181,10 @@ commonOptions(
 ).action(async (flags: CommonFlags & Record<string, unknown>) => {
   try {
     const config = resolveConfig(configFromEnv(process.env), flagsToConfig(flags));
+    if (isRemoteStore(config)) {
+      await serveRemote(config);
+      return;
+    }
     const logger = createLogger(config.logLevel);
     for (const name of unknownEnvVars(process.env)) {
       logger.warn({ variable: name }, `${name} is not a setting of this server; is it misspelt?`);
@@ -466,5 +474,7 @@ commonOptions(
     }
   },
 );
+
+registerStoreCommands(program, { commonOptions, flagsToConfig, progressReporter, fail });
 
 await program.parseAsync(process.argv);

@@ -27,6 +27,23 @@ const DESCRIPTION_PREDICATES = [
 ] as const;
 const NAME_PREDICATES: readonly string[] = [...LABEL_PREDICATES, ...ALT_PREDICATES];
 
+/**
+ * Keeps one description per language whatever order the rows come in (stores differ): the one
+ * from the first of DESCRIPTION_PREDICATES, then the first in code-point order.
+ * @param chosen - language → [predicate rank, text]
+ */
+function keepDescription(
+  chosen: Map<string, [number, string]>,
+  lang: string,
+  predicate: string,
+  text: string,
+): void {
+  const rank = (DESCRIPTION_PREDICATES as readonly string[]).indexOf(predicate);
+  const old = chosen.get(lang);
+  if (old === undefined || rank < old[0] || (rank === old[0] && text < old[1]))
+    chosen.set(lang, [rank, text]);
+}
+
 /** Classes offered as default types, best first (those the graph knows are kept). */
 const DEFAULT_TYPE_NAMES = [
   'State',
@@ -466,7 +483,8 @@ export class Reconciler {
   private async subclassMap(): Promise<Map<string, Set<string>>> {
     this.subclasses ??= selectRows(
       this.engine,
-      `SELECT DISTINCT ?sub ?sup WHERE { ?sub <${RDFS}subClassOf>+ ?sup FILTER(isIRI(?sub) && isIRI(?sup)) }`,
+      // `?sub subClassOf+ ?sup` written with a bound start: Virtuoso refuses a path with neither end given.
+      `SELECT DISTINCT ?sub ?sup WHERE { ?sub <${RDFS}subClassOf> ?mid . ?mid <${RDFS}subClassOf>* ?sup FILTER(isIRI(?sub) && isIRI(?sup)) }`,
     ).then((rows) => {
       const map = new Map<string, Set<string>>();
       for (const row of rows) addTo(map, termValue(row.sup), termValue(row.sub));
@@ -544,16 +562,22 @@ export class Reconciler {
         `SELECT ?s ?p ?o WHERE { VALUES ?s { ${part.map(iriRef).join(' ')} } VALUES ?p { ${predicates} } ?s ?p ?o FILTER(isLiteral(?o)) }`,
       ),
     );
+    const chosen = new Map<string, Map<string, [number, string]>>();
     for (const rows of await Promise.all(batches)) {
       for (const row of rows) {
         const entry = out.get(termValue(row.s));
         if (entry === undefined || row.o === undefined) continue;
         const text = termValue(row.o);
         if (descriptive.has(termValue(row.p))) {
-          const lang = row.o['xml:lang'] ?? '';
-          if (!entry.descriptions.has(lang)) entry.descriptions.set(lang, text);
+          const mine = chosen.get(termValue(row.s)) ?? new Map<string, [number, string]>();
+          keepDescription(mine, row.o['xml:lang'] ?? '', termValue(row.p), text);
+          chosen.set(termValue(row.s), mine);
         } else entry.names.add(text);
       }
+    }
+    for (const [iri, byLang] of chosen) {
+      const entry = out.get(iri);
+      for (const [lang, [, text]] of byLang) entry?.descriptions.set(lang, text);
     }
     return out;
   }
@@ -976,14 +1000,14 @@ export class Reconciler {
     );
     const descriptive = new Set<string>(DESCRIPTION_PREDICATES);
     const skip = new Set<string>([...LABEL_PREDICATES, ...descriptive, RDF_TYPE]);
-    const descriptions = new Map<string, string>();
+    const chosen = new Map<string, [number, string]>();
     const facts = new Map<string, string[]>();
     for (const row of rows) {
       const p = termValue(row.p);
       const lang = row.o?.['xml:lang'];
       const text = termValue(row.o);
       if (descriptive.has(p)) {
-        if (!descriptions.has(lang ?? '')) descriptions.set(lang ?? '', text);
+        keepDescription(chosen, lang ?? '', p, text);
         continue;
       }
       if (skip.has(p) || (lang !== undefined && lang !== 'en')) continue;
@@ -993,6 +1017,7 @@ export class Reconciler {
     }
     const name = this.labels.label(id) ?? localName(id);
     const types = this.labels.types(id).map((t) => this.typeRef(t).name);
+    const descriptions = new Map([...chosen].map(([lang, [, text]]) => [lang, text]));
     const description = pickLanguage(descriptions);
     const factRows: SafeHtml[] = [...facts.entries()]
       .sort(([a], [b]) =>

@@ -205,9 +205,11 @@ export async function runReport(
         } else if (t.type === 'uri') {
           cells[v] = { kind: 'iri', ...ref(value, termText(b[`${v}Label`])) };
         } else if (t.type === 'literal' && IRI_LIST.test(value) && t.datatype === undefined) {
+          // GROUP_CONCAT's order is the engine's: sorted, a list reads the same on every store.
           const items = value
             .trim()
             .split(/\s+/u)
+            .sort()
             .map((iri) => ref(iri));
           cells[v] = items.length === 1 ? { kind: 'iri', ...items[0]! } : { kind: 'iris', items };
         } else {
@@ -228,7 +230,7 @@ export async function runReport(
       }
       const key = JSON.stringify(columns.map((c) => cells[c]));
       const row = merged.get(key) ?? { cells, sources: new Set<number>() };
-      for (const iri of sources) row.sources.add(cite(iri));
+      for (const iri of [...sources].sort()) row.sources.add(cite(iri));
       merged.set(key, row);
     }
     sections.push({

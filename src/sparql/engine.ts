@@ -1,6 +1,6 @@
 /**
  * The one small interface every query engine sits behind, whether it runs in this thread, in a
- * pool of worker threads, or (later) in a remote store.
+ * pool of worker threads, or in a remote SPARQL store.
  */
 import type { EngineName } from '../config.js';
 import type { QueryForm } from './inspect.js';
@@ -57,7 +57,8 @@ export interface DataChange {
 
 /** What a query engine can do. */
 export interface QueryEngine {
-  readonly name: EngineName;
+  /** The engine answering: one of ours, or `remote` for a SPARQL store elsewhere. */
+  readonly name: EngineName | 'remote';
   /** Human-readable engine and version, for the service description. */
   readonly description: string;
   query(request: QueryRequest, options?: QueryOptions): Promise<QueryResponse>;
@@ -77,4 +78,6 @@ export interface SerializedError {
    * overflow): the worker that ran the query must be replaced.
    */
   readonly fatal?: boolean;
+  /** An HTTP status other than 400/500 the error should become (502, 504 for a SERVICE that failed). */
+  readonly status?: number;
 }

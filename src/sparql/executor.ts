@@ -9,6 +9,7 @@ import type { EngineName } from '../config.js';
 import { QuerySyntaxError } from '../errors.js';
 import type { DataChange, QueryRequest, QueryResponse, SerializedError } from './engine.js';
 import { inspectQuery, withDataset } from './inspect.js';
+import { plainStringLiterals } from './rewrite.js';
 import { capTriples, serializeSolutions } from './results.js';
 import { freeStore } from '../graph/oxigraphUtil.js';
 import {
@@ -24,6 +25,142 @@ export interface ExecutorOptions {
   readonly serviceAllowlist: readonly string[];
   /** Set for the writer: this executor also works out writes (Oxigraph only). */
   readonly writes?: WriteEvaluatorOptions;
+  /** Time limit for one request to a SERVICE endpoint (default 10 s). */
+  readonly serviceTimeoutMs?: number;
+  /** Time limits by endpoint, overriding `serviceTimeoutMs`. */
+  readonly serviceTimeouts?: Readonly<Record<string, number>>;
+  /**
+   * SPARQL endpoints that hold the data, instead of the in-memory store (Comunica over a remote
+   * store, for federation); always reachable, whatever the allowlist.
+   */
+  readonly sparqlSources?: readonly string[];
+}
+
+/** Thrown by the guarded fetch when a SERVICE endpoint is down, failing or too slow. */
+export class ServiceError extends Error {
+  public readonly status: 502 | 504;
+
+  public constructor(status: 502 | 504, message: string) {
+    super(message);
+    this.name = 'ServiceError';
+    this.status = status;
+  }
+}
+
+/**
+ * The time limit for requests to `url`: the longest matching per-endpoint entry, else the default.
+ * @param url - the request URL
+ * @param options - the executor's settings
+ */
+export function serviceTimeoutFor(url: string, options: ExecutorOptions): number {
+  let best: [number, number] | undefined;
+  for (const [endpoint, ms] of Object.entries(options.serviceTimeouts ?? {})) {
+    if (isAllowed(url, [endpoint]) && (best === undefined || endpoint.length > best[0]))
+      best = [endpoint.length, ms];
+  }
+  return best?.[1] ?? options.serviceTimeoutMs ?? 10_000;
+}
+
+/** The endpoint part of a request URL, for messages (no query string). */
+function endpointOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * A request Comunica makes to a data endpoint, with `"…"^^xsd:string` literals written plain in its
+ * query (Virtuoso 7 tells the two apart; every store reads them as the same literal).
+ */
+function sourceRequest(
+  input: string | URL | Request,
+  init: RequestInit | undefined,
+): [string | URL | Request, RequestInit | undefined] {
+  if (typeof init?.body === 'string' || init?.body instanceof URLSearchParams) {
+    const form = new URLSearchParams(init.body);
+    const query = form.get('query');
+    if (query !== null) {
+      form.set('query', plainStringLiterals(query));
+      return [input, { ...init, body: form.toString() }];
+    }
+  }
+  if (typeof input === 'string' || input instanceof URL) {
+    const url = new URL(input);
+    const query = url.searchParams.get('query');
+    if (query !== null) url.searchParams.set('query', plainStringLiterals(query));
+    return [url.href, init];
+  }
+  return [input, init];
+}
+
+/**
+ * fetch for Comunica: refuses any URL off the allowlist (and the data's own endpoints), and gives
+ * each request its endpoint's time limit; a service that is down, failing or too slow becomes a
+ * ServiceError that says which and why.
+ * @param options - allowlist, time limits, data endpoints
+ */
+export function guardedFetch(
+  options: ExecutorOptions,
+): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
+  return async (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const isSource = isAllowed(url, options.sparqlSources ?? []);
+    if (!isSource && !isAllowed(url, options.serviceAllowlist)) {
+      throw new Error(`Outbound request to ${url} refused: it is not on the allowlist.`);
+    }
+    if (isSource) return fetch(...sourceRequest(input, init));
+    const ms = serviceTimeoutFor(url, options);
+    const signal =
+      init?.signal === undefined || init.signal === null
+        ? AbortSignal.timeout(ms)
+        : AbortSignal.any([init.signal, AbortSignal.timeout(ms)]);
+    let res: Response;
+    try {
+      // A redirect could lead anywhere (loopback, a private address): never followed.
+      res = await fetch(input, { ...init, signal, redirect: 'manual' });
+    } catch (error) {
+      if ((error as { name?: string }).name === 'TimeoutError')
+        throw new ServiceError(504, `SERVICE <${endpointOf(url)}> did not answer within ${ms} ms.`);
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new ServiceError(
+        502,
+        `SERVICE <${endpointOf(url)}> could not be reached (${cause?.code ?? cause?.message ?? (error as Error).message}).`,
+      );
+    }
+    if (res.status >= 300 && res.status < 400) {
+      await res.body?.cancel();
+      throw new Error(
+        `Outbound request to ${url} refused: it answered with a redirect (${res.status} to ` +
+          `${res.headers.get('location') ?? 'nowhere'}), and redirects are not followed.`,
+      );
+    }
+    if (res.status >= 500) {
+      await res.body?.cancel();
+      throw new ServiceError(
+        502,
+        `SERVICE <${endpointOf(url)}> failed: it answered ${res.status} ${res.statusText}.`,
+      );
+    }
+    return res;
+  };
+}
+
+/** A ServiceError's message found inside whatever error Comunica wrapped it in. */
+function serviceFailure(error: unknown): ServiceError | undefined {
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 6; depth++) {
+    if (e instanceof ServiceError) return e;
+    const message = e instanceof Error ? e.message : typeof e === 'string' ? e : '';
+    const m =
+      /SERVICE <[^>]*> (?:did not answer within \d+ ms|could not be reached \([^)]*\)|failed: it answered [^.]*)\./u.exec(
+        message,
+      );
+    if (m !== null) return new ServiceError(/did not answer/u.test(m[0]) ? 504 : 502, m[0]);
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 export interface Executor {
@@ -111,6 +248,15 @@ export function serializeError(error: unknown): SerializedError {
   const raw = error instanceof Error ? error.message : String(error);
   if (STACK_EXHAUSTED.test(raw)) {
     return { name: 'QueryTooComplexError', message: TOO_DEEP_MESSAGE, userError: true };
+  }
+  const service = serviceFailure(error);
+  if (service !== undefined) {
+    return {
+      name: service.name,
+      message: service.message,
+      userError: false,
+      status: service.status,
+    };
   }
   if (error instanceof QuerySyntaxError) {
     return {
@@ -256,25 +402,13 @@ export async function createComunicaExecutor(
   const [{ QueryEngine }, n3] = await Promise.all([import('@comunica/query-sparql'), import('n3')]);
   const store = new n3.Store(new n3.Parser({ format: 'N-Quads' }).parse(nquads));
   const engine = new QueryEngine();
-  const guardedFetch = async (
-    input: string | URL | Request,
-    init?: RequestInit,
-  ): Promise<Response> => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (!isAllowed(url, options.serviceAllowlist)) {
-      throw new Error(`Outbound request to ${url} refused: it is not on the allowlist.`);
-    }
-    // A redirect could lead anywhere (loopback, a private address): never followed.
-    const response = await fetch(input, { ...init, redirect: 'manual' });
-    if (response.status >= 300 && response.status < 400) {
-      await response.body?.cancel();
-      throw new Error(
-        `Outbound request to ${url} refused: it answered with a redirect (${response.status} to ` +
-          `${response.headers.get('location') ?? 'nowhere'}), and redirects are not followed.`,
-      );
-    }
-    return response;
-  };
+  // Over SPARQL endpoints, an (empty) in-memory store is a source too: with one endpoint alone,
+  // Comunica hands the whole query — SERVICE included — to that endpoint, which would then reach out
+  // itself (Virtuoso refuses: "SQ070 … SPARQL_SINV") and never through our allowlist and time limits.
+  const sources =
+    options.sparqlSources === undefined
+      ? [store]
+      : [...options.sparqlSources.map((value) => ({ type: 'sparql' as const, value })), store];
   return {
     name: 'comunica',
     description: `Comunica ${packageVersion('@comunica/query-sparql')} over an N3.js ${packageVersion('n3')} store`,
@@ -284,9 +418,9 @@ export async function createComunicaExecutor(
           ? withDataset(request.query, request.defaultGraphs ?? [], request.namedGraphs ?? [])
           : request.query;
       const context = {
-        sources: [store],
+        sources,
         unionDefaultGraph: true,
-        fetch: guardedFetch,
+        fetch: guardedFetch(options),
         ...(request.baseIri === undefined ? {} : { baseIRI: request.baseIri }),
       };
       // Comunica parses, translates and plans the query in `query()`: a rejection there is the
@@ -297,6 +431,7 @@ export async function createComunicaExecutor(
         } catch (error) {
           const serialized = serializeError(error);
           if (
+            serialized.status !== undefined ||
             /fetch failed|ECONNREFUSED|ENOTFOUND|ETIMEDOUT|refused: it/iu.test(serialized.message)
           )
             throw error;

@@ -24,6 +24,8 @@ export interface WorkerInit {
   readonly writes?: WriteEvaluatorOptions;
   /** The linker's gazetteer (structured clone), for linking jobs; none: the worker only queries. */
   readonly gazetteer?: unknown;
+  readonly serviceTimeoutMs?: number;
+  readonly serviceTimeouts?: Readonly<Record<string, number>>;
 }
 
 /** What the pool posts to a worker. */
@@ -50,6 +52,8 @@ if (port !== null) {
       maxRows: init.maxRows,
       serviceAllowlist: init.serviceAllowlist,
       ...(init.writes === undefined ? {} : { writes: init.writes }),
+      ...(init.serviceTimeoutMs === undefined ? {} : { serviceTimeoutMs: init.serviceTimeoutMs }),
+      ...(init.serviceTimeouts === undefined ? {} : { serviceTimeouts: init.serviceTimeouts }),
     });
     for (const change of init.changes) executor.apply(change);
     const gazetteer = init.gazetteer === undefined ? undefined : reviveGazetteer(init.gazetteer);

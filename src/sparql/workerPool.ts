@@ -34,6 +34,9 @@ export interface WorkerPoolOptions {
   readonly size: number;
   readonly maxRows: number;
   readonly serviceAllowlist: readonly string[];
+  /** Time limit for one SERVICE request, and per endpoint. */
+  readonly serviceTimeoutMs?: number;
+  readonly serviceTimeouts?: Readonly<Record<string, number>>;
   /** Deadline when a query gives none. */
   readonly defaultTimeoutMs: number;
   readonly logger: Logger;
@@ -81,7 +84,7 @@ export class EngineError extends HttpError {
   public readonly column: number | undefined;
 
   public constructor(error: SerializedError) {
-    super(error.userError ? 400 : 500, error.message);
+    super(error.status ?? (error.userError ? 400 : 500), error.message);
     this.name = error.name;
     this.line = error.line;
     this.column = error.column;
@@ -139,6 +142,12 @@ export class WorkerPool implements QueryEngine {
       serviceAllowlist: options.serviceAllowlist,
       ...(options.gazetteer === undefined ? {} : { gazetteer: options.gazetteer }),
       ...(options.writes === undefined ? {} : { writes: options.writes }),
+      ...(options.serviceTimeoutMs === undefined
+        ? {}
+        : { serviceTimeoutMs: options.serviceTimeoutMs }),
+      ...(options.serviceTimeouts === undefined
+        ? {}
+        : { serviceTimeouts: options.serviceTimeouts }),
     };
     this.changes = [...(options.changes ?? [])];
   }

@@ -90,12 +90,15 @@ export function outgoingQuery(iri: string): string {
 }`;
 }
 
-/** The incoming-links query of a resource page. */
+/**
+ * The incoming-links query of a resource page. Unordered: the groups are sorted here, because
+ * Virtuoso cannot sort rows holding a long GROUP_CONCAT (error SR478).
+ */
 export function incomingQuery(iri: string): string {
   return `SELECT ?p (COUNT(DISTINCT ?s) AS ?n) (GROUP_CONCAT(DISTINCT STR(?s); separator=" ") AS ?subjects) WHERE {
   ?s ?p ${iriRef(iri)} FILTER(isIRI(?s))
 }
-GROUP BY ?p ORDER BY DESC(?n)`;
+GROUP BY ?p`;
 }
 
 /**
@@ -141,14 +144,17 @@ export async function describeResource(
       });
     }
   }
-  const groups: IncomingGroup[] = inRows.map((row) => ({
-    predicate: typeof row.p?.value === 'string' ? row.p.value : '',
-    count: Number(row.n?.value ?? 0),
-    subjects: (typeof row.subjects?.value === 'string' ? row.subjects.value : '')
-      .split(' ')
-      .filter(Boolean)
-      .slice(0, 200),
-  }));
+  const groups: IncomingGroup[] = inRows
+    .map((row) => ({
+      predicate: typeof row.p?.value === 'string' ? row.p.value : '',
+      count: Number(row.n?.value ?? 0),
+      subjects: (typeof row.subjects?.value === 'string' ? row.subjects.value : '')
+        .split(' ')
+        .filter(Boolean)
+        .sort()
+        .slice(0, 200),
+    }))
+    .sort((a, b) => b.count - a.count || (a.predicate < b.predicate ? -1 : 1));
   const graphs = [...new Set([...statements.values()].map((s) => s.graph))];
   const graphSources = new Map<string, string[]>();
   if (graphs.length > 0) {
@@ -163,9 +169,24 @@ export async function describeResource(
         graphSources.set(g, [...(graphSources.get(g) ?? []), src]);
     }
   }
+  // Rows come in the store's order; sorted, a page (and its footnote numbers) is the same everywhere.
+  const key = (p: string, o: Term): string =>
+    `${p}\u0000${o.type}\u0000${o.value}\u0000${o.lang ?? ''}\u0000${o.datatype ?? ''}`;
+  const sorted = [...statements.values()]
+    .map((st) => ({
+      ...st,
+      nested: st.nested.sort((a, b) =>
+        key(a.predicate, a.object) < key(b.predicate, b.object) ? -1 : 1,
+      ),
+    }))
+    .sort((a, b) => {
+      const ka = `${key(a.predicate, a.object)}\u0000${a.graph}`;
+      const kb = `${key(b.predicate, b.object)}\u0000${b.graph}`;
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
   return {
     iri,
-    statements: [...statements.values()],
+    statements: sorted,
     incoming: groups,
     graphSources,
     queries: { outgoing, incoming },

@@ -33,18 +33,18 @@ export class DumpStore {
   private cachedVersion: string | undefined;
 
   /**
-   * @param nquads - the dataset as N-Quads
+   * @param nquads - the dataset as N-Quads (fetched from a remote store, there)
    * @param prefixes - prefixes for the Turtle dump
    * @param version - the data version; cached dumps are rebuilt when it changes
    */
   public constructor(
-    private readonly nquads: () => string,
+    private readonly nquads: () => string | Promise<string>,
     private readonly prefixes: Readonly<Record<string, string>>,
     private readonly version: () => string = () => '',
   ) {}
 
   /** The gzipped bytes of a dump, or undefined for a name that is not one of ours. */
-  public get(name: string): { dump: Dump; bytes: Buffer } | undefined {
+  public async get(name: string): Promise<{ dump: Dump; bytes: Buffer } | undefined> {
     const dump = DUMPS.find((d) => d.name === name);
     if (dump === undefined) return undefined;
     const version = this.version();
@@ -54,10 +54,11 @@ export class DumpStore {
     }
     let bytes = this.cache.get(name);
     if (bytes === undefined) {
+      const nquads = await this.nquads();
       const text =
         dump.mediaType === 'application/n-quads'
-          ? this.nquads()
-          : convertNTriples(unionTriples(this.nquads()), 'text/turtle', this.prefixes);
+          ? nquads
+          : convertNTriples(unionTriples(nquads), 'text/turtle', this.prefixes);
       bytes = gzipSync(text);
       this.cache.set(name, bytes);
     }

@@ -93,6 +93,17 @@ export class LabelIndex {
     return counts;
   }
 
+  /**
+   * States the whole dataset's size and predicates, for an index built from part of it (a remote
+   * store's labels).
+   * @param tripleCount - statements in the dataset
+   * @param predicates - every predicate it uses, sorted
+   */
+  public setTotals(tripleCount: number, predicates: string[]): void {
+    this.ownTripleCount = tripleCount;
+    this.ownPredicates = predicates;
+  }
+
   public get tripleCount(): number {
     return this.ownTripleCount + (this.overlay?.ownTripleCount ?? 0);
   }

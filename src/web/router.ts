@@ -45,6 +45,8 @@ export interface WebRouterDeps {
   readonly dumps: DumpStore;
   readonly version: string;
   readonly graphCount: number;
+  /** When and from which commit the data was loaded. */
+  readonly loaded?: { readonly at: string; readonly sourceCommit?: string };
 }
 
 export { prefersHtml };
@@ -146,6 +148,7 @@ export function createWebRouter(deps: WebRouterDeps): Router {
           labels,
           version: deps.version,
           graphCount: deps.graphCount,
+          ...(deps.loaded === undefined ? {} : { loaded: deps.loaded }),
         },
         mediaType,
       ),
@@ -160,8 +163,8 @@ export function createWebRouter(deps: WebRouterDeps): Router {
   router.get('/dumps/', (_req, res) => {
     html(res, 200, dumpsPage(DUMPS));
   });
-  router.get('/dumps/:name', (req, res) => {
-    const found = deps.dumps.get(req.params.name);
+  router.get('/dumps/:name', async (req, res) => {
+    const found = await deps.dumps.get(req.params.name);
     if (found === undefined)
       throw new NotFoundHttpError(`No dump is called ${req.params.name}; see /dumps/.`);
     res

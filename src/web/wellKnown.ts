@@ -48,6 +48,8 @@ export interface VoidFacts {
   readonly labels: LabelIndex;
   readonly version: string;
   readonly graphCount: number;
+  /** When and from which commit this version was loaded. */
+  readonly loaded?: { readonly at: string; readonly sourceCommit?: string };
 }
 
 /**
@@ -72,6 +74,16 @@ export function voidDescription(facts: VoidFacts, mediaType: string): string {
       );
       add(ds, `${DCT}license`, iri('https://creativecommons.org/licenses/by/4.0/'));
       add(ds, `${DCT}hasVersion`, literal(facts.version));
+      if (facts.loaded !== undefined) {
+        // The version as an entity of its own: what a citation of "the graph as of X" points to.
+        const version = iri(`${facts.baseIri}version/${facts.version}`);
+        add(version, `${DCT}isVersionOf`, ds);
+        add(version, `${DCT}identifier`, literal(facts.version));
+        add(version, `${DCT}created`, literal(facts.loaded.at, iri(`${XSD}dateTime`)));
+        add(ds, `${DCT}modified`, literal(facts.loaded.at, iri(`${XSD}dateTime`)));
+        if (facts.loaded.sourceCommit !== undefined)
+          add(version, `${DCT}source`, literal(`git commit ${facts.loaded.sourceCommit}`));
+      }
       add(ds, `${VOID}triples`, int(facts.labels.tripleCount));
       add(
         ds,

@@ -113,3 +113,73 @@ describe('an allowlisted SERVICE on the comunica engine', () => {
     }
   });
 });
+
+describe('a SERVICE that is down, failing or too slow', () => {
+  let server: RunningServer;
+  let silent: http.Server;
+  let failing: http.Server;
+  let silentUrl = '';
+  let failingUrl = '';
+  let closedUrl = '';
+  beforeAll(async () => {
+    // Accepts the request and never answers.
+    silent = http.createServer(() => undefined);
+    failing = http.createServer((_req, res) => {
+      res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.end('internal error');
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/sparql`;
+    failingUrl = `http://127.0.0.1:${(failing.address() as AddressInfo).port}/sparql`;
+    // A port nobody listens on: bound, then closed.
+    const probe = http.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    closedUrl = `http://127.0.0.1:${(probe.address() as AddressInfo).port}/sparql`;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    server = await startTestServer({
+      engine: 'comunica',
+      workers: 1,
+      serviceAllowlist: [silentUrl, failingUrl, closedUrl],
+      serviceTimeoutMs: 5_000,
+      serviceTimeouts: { [silentUrl]: 300 },
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+    silent.closeAllConnections();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+    await new Promise<void>((resolve) => failing.close(() => resolve()));
+  });
+
+  const ask = (endpoint: string, silentKeyword = false) =>
+    request(server.url)
+      .get('/sparql')
+      .query({
+        query: `SELECT * WHERE { SERVICE ${silentKeyword ? 'SILENT ' : ''}<${endpoint}> { ?s ?p ?o } }`,
+      });
+
+  it('answers 504 naming the endpoint and its time limit when it does not answer in time', async () => {
+    const res = await ask(silentUrl);
+    expect(res.status).toBe(504);
+    expect(res.text).toContain(`SERVICE <${silentUrl}> did not answer within 300 ms`);
+  });
+
+  it('answers 502 when nothing listens there', async () => {
+    const res = await ask(closedUrl);
+    expect(res.status).toBe(502);
+    expect(res.text).toContain(`SERVICE <${closedUrl}> could not be reached`);
+  });
+
+  it('answers 502 when the service fails', async () => {
+    const res = await ask(failingUrl);
+    expect(res.status).toBe(502);
+    expect(res.text).toContain(`SERVICE <${failingUrl}> failed: it answered 500`);
+  });
+
+  it('ignores the failure under SERVICE SILENT, and keeps serving', async () => {
+    const res = await ask(closedUrl, true);
+    expect(res.status).toBe(200);
+    await request(server.url).get('/sparql').query({ query: 'ASK { ?s ?p ?o }' }).expect(200);
+  });
+});
