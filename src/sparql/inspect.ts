@@ -85,7 +85,8 @@ export function shapeProblem(shape: QueryShape): string | undefined {
   return undefined;
 }
 
-const UPDATE_KEYWORDS = new Set([
+/** Keywords that open a SPARQL Update operation. */
+export const UPDATE_KEYWORDS: ReadonlySet<string> = new Set([
   'INSERT',
   'DELETE',
   'LOAD',

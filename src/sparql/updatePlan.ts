@@ -10,7 +10,7 @@
  */
 import sparqljs from 'sparqljs';
 import { BadRequestHttpError, ForbiddenHttpError } from '../errors.js';
-import { inspectQuery } from './inspect.js';
+import { inspectQuery, UPDATE_KEYWORDS } from './inspect.js';
 import { tokenize, type Token } from './lexer.js';
 
 /** What an update will do, known before it runs. */
@@ -64,19 +64,6 @@ interface Segment {
   hasDataset: boolean;
 }
 
-const OPERATION_KEYWORDS = new Set([
-  'INSERT',
-  'DELETE',
-  'LOAD',
-  'CLEAR',
-  'CREATE',
-  'DROP',
-  'COPY',
-  'MOVE',
-  'ADD',
-  'WITH',
-]);
-
 /** Splits the update's tokens into operations (`;` outside braces) and finds each one's WHERE. */
 function segments(tokens: readonly Token[]): Segment[] {
   const out: Segment[] = [];
@@ -89,7 +76,7 @@ function segments(tokens: readonly Token[]): Segment[] {
     else if (token.text === '}' && token.type === 'punct') depth--;
     else if (depth === 0) {
       if (token.text === ';' && token.type === 'punct') current = undefined;
-      else if (current === undefined && OPERATION_KEYWORDS.has(word)) {
+      else if (current === undefined && UPDATE_KEYWORDS.has(word)) {
         current = { where: undefined, hasDataset: false };
         out.push(current);
       }
