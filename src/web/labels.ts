@@ -3,7 +3,8 @@
  * its types, answers autocomplete over labels, alternative labels and notations in well under a
  * millisecond, and keeps the entity counts per class for the home page.
  */
-import oxigraph from 'oxigraph';
+import type oxigraph from 'oxigraph';
+import { readStatements, type GraphStatements } from '../graph/statements.js';
 import { DCT, RDFS, RDF_TYPE, SKOS } from '../vocab.js';
 
 /** Predicates that name a thing, best first. */
@@ -61,15 +62,31 @@ export class LabelIndex {
   /** Links out to other datasets: `predicate host` → count (for VoID linksets). */
   public readonly linksets = new Map<string, { predicate: string; host: string; count: number }>();
 
+  /** The predicates `fromStatements` reads. */
+  public static readonly PREDICATES: readonly string[] = [
+    RDF_TYPE,
+    ...LABEL_PREDICATES,
+    ...ALT_PREDICATES,
+    ...LINK_PREDICATES,
+  ];
+
   /**
    * Builds the index from a store (union of all graphs).
    * @param store - the loaded dataset
    */
   public static fromStore(store: oxigraph.Store): LabelIndex {
+    return LabelIndex.fromStatements(readStatements(store, LabelIndex.PREDICATES));
+  }
+
+  /**
+   * Builds the index from the dataset's statements (union of all graphs).
+   * @param graph - statements of at least `LabelIndex.PREDICATES`
+   */
+  public static fromStatements(graph: GraphStatements): LabelIndex {
     const index = new LabelIndex();
-    index.tripleCount = store.size;
+    index.tripleCount = graph.quadCount;
     const seenTypes = new Set<string>();
-    for (const q of store.match(null, oxigraph.namedNode(RDF_TYPE), null, null)) {
+    for (const q of graph.statements(RDF_TYPE)) {
       if (q.subject.termType !== 'NamedNode' || q.object.termType !== 'NamedNode') continue;
       const key = `${q.subject.value} ${q.object.value}`;
       if (seenTypes.has(key)) continue;
@@ -78,7 +95,7 @@ export class LabelIndex {
       index.classCounts.set(q.object.value, (index.classCounts.get(q.object.value) ?? 0) + 1);
     }
     for (const predicate of [...LABEL_PREDICATES].reverse()) {
-      for (const q of store.match(null, oxigraph.namedNode(predicate), null, null)) {
+      for (const q of graph.statements(predicate)) {
         if (q.subject.termType !== 'NamedNode' || q.object.termType !== 'Literal') continue;
         const e = index.entry(q.subject.value);
         e.labels.set(q.object.language, q.object.value);
@@ -86,13 +103,13 @@ export class LabelIndex {
       }
     }
     for (const predicate of ALT_PREDICATES) {
-      for (const q of store.match(null, oxigraph.namedNode(predicate), null, null)) {
+      for (const q of graph.statements(predicate)) {
         if (q.subject.termType !== 'NamedNode' || q.object.termType !== 'Literal') continue;
         index.entry(q.subject.value).names.add(q.object.value);
       }
     }
     for (const predicate of LINK_PREDICATES) {
-      for (const q of store.match(null, oxigraph.namedNode(predicate), null, null)) {
+      for (const q of graph.statements(predicate)) {
         if (q.object.termType !== 'NamedNode' || !/^https?:/u.test(q.object.value)) continue;
         const host = new URL(q.object.value).host;
         const key = `${predicate} ${host}`;
@@ -101,13 +118,7 @@ export class LabelIndex {
         index.linksets.set(key, entry);
       }
     }
-    index.predicates = (
-      store.query(
-        'SELECT DISTINCT ?p WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }',
-      ) as Array<Map<string, oxigraph.Term>>
-    )
-      .map((row) => row.get('p')!.value)
-      .sort();
+    index.predicates = [...graph.predicates];
     const keys: Array<[string, string, string]> = [];
     for (const [iri, e] of index.entries) {
       for (const name of e.names) {

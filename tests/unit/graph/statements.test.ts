@@ -1,0 +1,86 @@
+import oxigraph from 'oxigraph';
+import { describe, expect, it } from 'vitest';
+import { findDataSources } from '../../../src/graph/files.js';
+import { loadDataset } from '../../../src/graph/load.js';
+import {
+  parseStatements,
+  readStatements,
+  serializeStatements,
+  statementsQuery,
+} from '../../../src/graph/statements.js';
+import { freeStore } from '../../../src/graph/oxigraphUtil.js';
+import { RDF_TYPE, RDFS } from '../../../src/vocab.js';
+import { MINI } from '../../util/server.js';
+
+const BASE = 'https://w3id.org/cyber-diplomacy/';
+
+describe('readStatements', () => {
+  it('lists what store.match lists for each predicate, in the same order', async () => {
+    const { store } = await loadDataset(await findDataSources([MINI], BASE));
+    try {
+      const predicates = [RDF_TYPE, `${RDFS}label`, 'http://example.org/none'];
+      const graph = readStatements(store, predicates);
+      for (const p of predicates) {
+        const expected = store.match(null, oxigraph.namedNode(p), null, null).map((q) => ({
+          subject: [q.subject.termType, q.subject.value],
+          object: [
+            q.object.termType,
+            q.object.value,
+            q.object.termType === 'Literal' ? q.object.language : '',
+          ],
+        }));
+        const actual = graph.statements(p).map((q) => ({
+          subject: [q.subject.termType, q.subject.value],
+          object: [q.object.termType, q.object.value, q.object.language],
+        }));
+        expect(actual).toEqual(expected);
+      }
+      expect(graph.statements(RDF_TYPE).length).toBeGreaterThan(0);
+      expect(graph.quadCount).toBe(store.size);
+      expect(graph.predicates).toContain(RDF_TYPE);
+      expect([...graph.predicates]).toEqual([...graph.predicates].sort());
+    } finally {
+      freeStore(store);
+    }
+  });
+
+  it('keeps a triple stated in two graphs twice, and blank nodes as blank nodes', () => {
+    const store = new oxigraph.Store();
+    try {
+      store.load(
+        '<http://e/a> <http://e/p> "x"@en <http://e/g1> .\n' +
+          '<http://e/a> <http://e/p> "x"@en <http://e/g2> .\n' +
+          '_:b <http://e/p> <http://e/c> .\n',
+        { format: 'application/n-quads' },
+      );
+      const rows = readStatements(store, ['http://e/p']).statements('http://e/p');
+      expect(rows.map((r) => r.subject.termType).sort()).toEqual([
+        'BlankNode',
+        'NamedNode',
+        'NamedNode',
+      ]);
+      expect(rows.filter((r) => r.object.language === 'en')).toHaveLength(2);
+    } finally {
+      freeStore(store);
+    }
+  });
+
+  it('survives being posted as text (what a worker thread sends)', async () => {
+    const { store } = await loadDataset(await findDataSources([MINI], BASE));
+    try {
+      const serialized = serializeStatements(store, [RDF_TYPE]);
+      const copy = structuredClone(serialized);
+      expect(parseStatements(copy).statements(RDF_TYPE)).toEqual(
+        readStatements(store, [RDF_TYPE]).statements(RDF_TYPE),
+      );
+    } finally {
+      freeStore(store);
+    }
+  });
+});
+
+describe('statementsQuery', () => {
+  it('refuses a predicate that is not an IRI', () => {
+    expect(() => statementsQuery('http://e/p> . ?s ?p <x')).toThrow(/Not an IRI/);
+  });
+});
