@@ -44,22 +44,49 @@ describe('readStatements', () => {
     }
   });
 
-  it('keeps a triple stated in two graphs twice, and blank nodes as blank nodes', () => {
+  it('keeps a triple stated in two graphs twice, and every kind of term as store.match has it', () => {
     const store = new oxigraph.Store();
     try {
       store.load(
-        '<http://e/a> <http://e/p> "x"@en <http://e/g1> .\n' +
-          '<http://e/a> <http://e/p> "x"@en <http://e/g2> .\n' +
-          '_:b <http://e/p> <http://e/c> .\n',
+        [
+          '<http://e/a> <http://e/p> "x"@en <http://e/g1> .',
+          '<http://e/a> <http://e/p> "x"@en <http://e/g2> .',
+          '_:b <http://e/p> <http://e/c> .',
+          '<http://e/a> <http://e/p> "tab\\there \\"quoted\\" back\\\\slash\\nnew line \\r é 😀 \\u0001"@en-GB .',
+          '<http://e/a> <http://e/p> "ends in a quote\\"" .',
+          '<http://e/a> <http://e/p> "" .',
+          '<http://e/a> <http://e/p> "12"^^<http://www.w3.org/2001/XMLSchema#integer> .',
+          '<http://e/a> <http://e/p> "1.50"^^<http://www.w3.org/2001/XMLSchema#decimal> .',
+          '<http://e/a> <http://e/p> "true"^^<http://www.w3.org/2001/XMLSchema#boolean> .',
+          '<http://e/a> <http://e/p> "2021-05"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> .',
+          '<http://e/a%20b?q=1#f> <http://e/p> <http://e/ü> .',
+        ].join('\n'),
         { format: 'application/n-quads' },
       );
+      const p = oxigraph.namedNode('http://e/p');
+      const expected = store
+        .match(null, p, null, null)
+        .map((q) => [
+          q.subject.termType,
+          q.subject.value,
+          q.object.termType,
+          q.object.value,
+          q.object.termType === 'Literal' ? q.object.language : '',
+        ]);
       const rows = readStatements(store, ['http://e/p']).statements('http://e/p');
-      expect(rows.map((r) => r.subject.termType).sort()).toEqual([
-        'BlankNode',
-        'NamedNode',
-        'NamedNode',
-      ]);
-      expect(rows.filter((r) => r.object.language === 'en')).toHaveLength(2);
+      expect(
+        rows.map((r) => [
+          r.subject.termType,
+          r.subject.value,
+          r.object.termType,
+          r.object.value,
+          r.object.language,
+        ]),
+      ).toEqual(expected);
+      expect(rows.filter((r) => r.object.value === 'x')).toHaveLength(2);
+      expect(rows.some((r) => r.object.value.includes('\t') && r.object.language === 'en-gb')).toBe(
+        true,
+      );
     } finally {
       freeStore(store);
     }
