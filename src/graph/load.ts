@@ -3,6 +3,7 @@
  * A file that does not parse stops the load with a DataLoadError naming file, line and column.
  */
 import { createHash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { promises as fs } from 'node:fs';
 import * as n3 from 'n3';
 import oxigraph from 'oxigraph';
@@ -56,7 +57,7 @@ export type LoadProgress =
       readonly ms: number;
     };
 
-/** Files larger than this are loaded in chunks (line-based syntaxes) so progress can be shown. */
+/** Files larger than this are parsed in pieces (line-based syntaxes) so progress can be shown. */
 const CHUNK_BYTES = 8 * 1024 * 1024;
 
 /**
@@ -93,15 +94,34 @@ function isLineBased(format: string): boolean {
   return format === 'application/n-triples' || format === 'application/n-quads';
 }
 
+/** Splits bytes into pieces of about `CHUNK_BYTES`, each ending at a line end. */
+function* lineChunks(
+  bytes: Uint8Array,
+  onChunk: (bytesDone: number) => void,
+): Generator<Uint8Array> {
+  let start = 0;
+  while (start < bytes.length) {
+    let end = Math.min(bytes.length, start + CHUNK_BYTES);
+    if (end < bytes.length) {
+      const nl = bytes.indexOf(10, end);
+      end = nl === -1 ? bytes.length : nl + 1;
+    }
+    yield bytes.subarray(start, end);
+    start = end;
+    onChunk(end);
+  }
+}
+
 /**
- * Loads one file into `store`, the file's default-graph triples into `source.graph`.
- * Line-based syntaxes are fed in chunks, reporting progress; others in one call.
+ * Loads one file's bytes into `store`, the file's default-graph triples into `source.graph`.
+ * Line-based syntaxes are parsed as a stream of pieces, reporting progress; others in one call.
  * @returns the named graphs, other than `source.graph`, that the file wrote into
+ * @throws DataLoadError naming file, line and column
  */
-function loadInto(
+export function loadInto(
   store: oxigraph.Store,
   source: DataSource,
-  text: string,
+  bytes: Uint8Array,
   onProgress?: (event: LoadProgress) => void,
 ): string[] {
   const options = {
@@ -109,11 +129,11 @@ function loadInto(
     base_iri: source.graph,
     to_graph_name: oxigraph.namedNode(source.graph),
   };
-  if (DATASET_FORMATS.has(source.format) && text.length <= CHUNK_BYTES) {
+  if (DATASET_FORMATS.has(source.format) && bytes.length <= CHUNK_BYTES) {
     // Through a scratch store, to learn which named graphs the file writes into.
     const scratch = new oxigraph.Store();
     try {
-      scratch.load(text, options);
+      scratch.load(bytes, options);
       const graphs = (
         scratch.query('SELECT DISTINCT ?g WHERE { GRAPH ?g {} }') as Array<
           Map<string, oxigraph.Term>
@@ -131,38 +151,137 @@ function loadInto(
       freeStore(scratch);
     }
   }
-  if (!isLineBased(source.format) || text.length <= CHUNK_BYTES) {
-    try {
-      store.load(text, options);
-    } catch (error) {
-      throw toLoadError(source, error);
+  try {
+    if (!isLineBased(source.format) || bytes.length <= CHUNK_BYTES) store.load(bytes, options);
+    else {
+      // One load over the pieces: one parse (error lines count from the file's start), and no
+      // second copy of the whole file inside WebAssembly memory.
+      store.load(
+        lineChunks(bytes, (bytesDone) =>
+          onProgress?.({
+            type: 'file-progress',
+            file: source.displayPath,
+            bytesDone,
+            bytes: bytes.length,
+          }),
+        ),
+        options,
+      );
     }
-    return [];
-  }
-  let start = 0;
-  let lineOffset = 0;
-  while (start < text.length) {
-    let end = Math.min(text.length, start + CHUNK_BYTES);
-    if (end < text.length) {
-      const nl = text.indexOf('\n', end);
-      end = nl === -1 ? text.length : nl + 1;
-    }
-    const chunk = text.slice(start, end);
-    try {
-      store.load(chunk, options);
-    } catch (error) {
-      throw toLoadError(source, error, lineOffset);
-    }
-    for (let i = chunk.indexOf('\n'); i !== -1; i = chunk.indexOf('\n', i + 1)) lineOffset++;
-    start = end;
-    onProgress?.({
-      type: 'file-progress',
-      file: source.displayPath,
-      bytesDone: end,
-      bytes: text.length,
-    });
+  } catch (error) {
+    throw error instanceof DataLoadError ? error : toLoadError(source, error);
   }
   return [];
+}
+
+/** A source's bytes, checked to be UTF-8, and their SHA-256. */
+export interface SourceBytes {
+  readonly source: DataSource;
+  readonly bytes: Uint8Array;
+  readonly sha256: string;
+}
+
+/**
+ * Reads a source and checks that it is UTF-8.
+ * @param source - the file
+ * @param shared - put the bytes in a SharedArrayBuffer (for worker threads to read without a copy)
+ * @throws DataLoadError when it cannot be read or is not UTF-8
+ */
+export async function readSource(source: DataSource, shared = false): Promise<SourceBytes> {
+  let bytes: Uint8Array;
+  try {
+    if (shared) {
+      const file = await fs.open(source.path, 'r');
+      try {
+        const { size } = await file.stat();
+        bytes = new Uint8Array(new SharedArrayBuffer(size));
+        let done = 0;
+        while (done < size) {
+          const { bytesRead } = await file.read(bytes, done, size - done, done);
+          if (bytesRead === 0) break;
+          done += bytesRead;
+        }
+        bytes = bytes.subarray(0, done);
+      } finally {
+        await file.close();
+      }
+    } else bytes = await fs.readFile(source.path);
+  } catch (error) {
+    throw new DataLoadError(source.displayPath, `cannot read: ${(error as Error).message}`);
+  }
+  if (!isUtf8(bytes)) {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    const line = text.slice(0, text.indexOf('\uFFFD')).split('\n').length;
+    throw new DataLoadError(source.displayPath, 'the file is not valid UTF-8', line);
+  }
+  return { source, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/**
+ * The dataset's version: a hash over every file's graph name and bytes, which changes whenever
+ * the data does.
+ * @param files - the sources read, in load order
+ */
+export function datasetVersion(files: readonly SourceBytes[]): string {
+  const version = createHash('sha256');
+  for (const f of files) version.update(f.source.graph).update('\0').update(f.sha256).update('\0');
+  return version.digest('hex').slice(0, 16);
+}
+
+/** Loads one source already read, as file `index` of `total`, with progress events. */
+function loadOne(
+  store: oxigraph.Store,
+  file: { readonly source: DataSource; readonly bytes: Uint8Array },
+  index: number,
+  total: number,
+  onProgress?: (event: LoadProgress) => void,
+): { quads: number; namedGraphs: string[] } {
+  const { source, bytes } = file;
+  onProgress?.({ type: 'file-start', file: source.displayPath, bytes: bytes.length, index, total });
+  const started = performance.now();
+  const before = store.size;
+  const namedGraphs = loadInto(store, source, bytes, onProgress);
+  const quads = store.size - before;
+  onProgress?.({
+    type: 'file-done',
+    file: source.displayPath,
+    quads,
+    ms: performance.now() - started,
+  });
+  return { quads, namedGraphs };
+}
+
+/**
+ * Loads sources already read into a store, in order, reporting progress.
+ * @returns per source, the quads it contributed and the other named graphs it wrote into
+ * @throws DataLoadError for the first file that fails
+ */
+export function loadSources(
+  store: oxigraph.Store,
+  files: readonly { readonly source: DataSource; readonly bytes: Uint8Array }[],
+  onProgress?: (event: LoadProgress) => void,
+): Array<{ quads: number; namedGraphs: string[] }> {
+  return files.map((file, index) => loadOne(store, file, index, files.length, onProgress));
+}
+
+/**
+ * What each file contributed, as the service description and VoID report it.
+ * @param files - the sources read
+ * @param loaded - what `loadSources` returned for them
+ */
+export function graphInfos(
+  files: readonly SourceBytes[],
+  loaded: readonly { readonly quads: number; readonly namedGraphs: readonly string[] }[],
+): GraphInfo[] {
+  return files.map(({ source, bytes, sha256 }, i) => ({
+    graph: source.graph,
+    namedGraphs: [...(loaded[i]?.namedGraphs ?? [])],
+    file: source.displayPath,
+    format: source.format,
+    quads: loaded[i]?.quads ?? 0,
+    bytes: bytes.length,
+    sha256,
+  }));
 }
 
 /**
@@ -176,56 +295,24 @@ export async function loadDataset(
   onProgress?: (event: LoadProgress) => void,
 ): Promise<LoadedDataset> {
   const store = new oxigraph.Store();
-  const graphs: GraphInfo[] = [];
-  const version = createHash('sha256');
   try {
+    const files: SourceBytes[] = [];
+    const loaded: Array<{ quads: number; namedGraphs: string[] }> = [];
     for (const [index, source] of sources.entries()) {
-      let bytes: Buffer;
-      try {
-        bytes = await fs.readFile(source.path);
-      } catch (error) {
-        throw new DataLoadError(source.displayPath, `cannot read: ${(error as Error).message}`);
-      }
-      const text = bytes.toString('utf8');
-      if (text.includes('\uFFFD') && !bytes.includes(Buffer.from('\uFFFD', 'utf8'))) {
-        const at = text.indexOf('\uFFFD');
-        const line = text.slice(0, at).split('\n').length;
-        throw new DataLoadError(source.displayPath, 'the file is not valid UTF-8', line);
-      }
-      onProgress?.({
-        type: 'file-start',
-        file: source.displayPath,
-        bytes: bytes.length,
-        index,
-        total: sources.length,
-      });
-      const started = performance.now();
-      const before = store.size;
-      const namedGraphs = loadInto(store, source, text, onProgress);
-      const quads = store.size - before;
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
-      version.update(source.graph).update('\0').update(sha256).update('\0');
-      graphs.push({
-        graph: source.graph,
-        namedGraphs,
-        file: source.displayPath,
-        format: source.format,
-        quads,
-        bytes: bytes.length,
-        sha256,
-      });
-      onProgress?.({
-        type: 'file-done',
-        file: source.displayPath,
-        quads,
-        ms: performance.now() - started,
-      });
+      const file = await readSource(source);
+      files.push(file);
+      loaded.push(loadOne(store, file, index, sources.length, onProgress));
     }
+    return {
+      store,
+      graphs: graphInfos(files, loaded),
+      version: datasetVersion(files),
+      quadCount: store.size,
+    };
   } catch (error) {
     freeStore(store);
     throw error;
   }
-  return { store, graphs, version: version.digest('hex').slice(0, 16), quadCount: store.size };
 }
 
 /**
