@@ -35,7 +35,7 @@ export interface AppDeps {
   /** Saved queries (examples, reports). */
   readonly queries?: readonly SavedQuery[];
   /** The dataset as N-Quads, for the dumps. */
-  readonly nquads?: () => string;
+  readonly nquads?: () => Promise<string>;
 }
 
 /** Body-parser's error types, made into sentences a client can act on. */
@@ -122,7 +122,10 @@ export function createApp(deps: AppDeps): Express {
       logger,
       queries: deps.queries ?? [],
       shortLinks: new ShortLinks(config.stateDir === '' ? undefined : config.stateDir),
-      dumps: new DumpStore(deps.nquads ?? (() => ''), standardPrefixes(config.baseIri)),
+      dumps: new DumpStore(
+        deps.nquads ?? (() => Promise.resolve('')),
+        standardPrefixes(config.baseIri),
+      ),
       version: deps.version,
       graphCount: deps.graphs.length,
     }),

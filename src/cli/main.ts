@@ -142,10 +142,11 @@ commonOptions(
   try {
     const config = resolveConfig(configFromEnv(process.env), flagsToConfig(flags));
     const logger = createLogger(config.logLevel);
-    const dataset = await loadServableDataset(config, progressReporter(false));
-    const running = await startServer(config, logger, dataset);
+    const running = await startServer(config, logger, undefined, {
+      onProgress: progressReporter(false),
+    });
     process.stderr.write(
-      `Cyber Diplomacy Graph: ${dataset.quadCount.toLocaleString('en')} quads in ${dataset.graphs.length} graphs, ` +
+      `Cyber Diplomacy Graph: ${running.quadCount.toLocaleString('en')} quads in ${running.graphs.length} graphs, ` +
         `${config.engine} engine.\nSPARQL endpoint: ${running.url}/sparql\n`,
     );
     const stop = (): void => {

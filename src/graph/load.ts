@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import { promises as fs } from 'node:fs';
+import { closeSync, openSync, promises as fs, readFileSync, readSync, statSync } from 'node:fs';
 import * as n3 from 'n3';
 import oxigraph from 'oxigraph';
 import { DataLoadError } from '../errors.js';
@@ -112,9 +112,44 @@ function* lineChunks(
   }
 }
 
+function loadOptions(source: DataSource): {
+  format: string;
+  base_iri: string;
+  to_graph_name: oxigraph.NamedNode;
+} {
+  return {
+    format: source.format,
+    base_iri: source.graph,
+    to_graph_name: oxigraph.namedNode(source.graph),
+  };
+}
+
+/**
+ * Parses a file given as a stream of pieces in one load: one parse (error lines count from the
+ * file's start), and no whole-file copy inside WebAssembly memory.
+ * @param failure - a DataLoadError the stream itself raised (Oxigraph wraps what it throws)
+ */
+function loadStream(
+  store: oxigraph.Store,
+  source: DataSource,
+  pieces: Iterable<Uint8Array>,
+  failure: () => DataLoadError | undefined = () => undefined,
+): void {
+  try {
+    store.load(pieces, loadOptions(source));
+  } catch (error) {
+    throw failure() ?? toLoadError(source, error);
+  }
+}
+
+/** Whether a file goes through a scratch store, to learn which named graphs it writes into. */
+function viaScratch(source: DataSource, size: number): boolean {
+  return DATASET_FORMATS.has(source.format) && size <= CHUNK_BYTES;
+}
+
 /**
  * Loads one file's bytes into `store`, the file's default-graph triples into `source.graph`.
- * Line-based syntaxes are parsed as a stream of pieces, reporting progress; others in one call.
+ * Large line-based files are parsed as a stream of pieces, reporting progress; others in one call.
  * @returns the named graphs, other than `source.graph`, that the file wrote into
  * @throws DataLoadError naming file, line and column
  */
@@ -124,13 +159,8 @@ export function loadInto(
   bytes: Uint8Array,
   onProgress?: (event: LoadProgress) => void,
 ): string[] {
-  const options = {
-    format: source.format,
-    base_iri: source.graph,
-    to_graph_name: oxigraph.namedNode(source.graph),
-  };
-  if (DATASET_FORMATS.has(source.format) && bytes.length <= CHUNK_BYTES) {
-    // Through a scratch store, to learn which named graphs the file writes into.
+  const options = loadOptions(source);
+  if (viaScratch(source, bytes.length)) {
     const scratch = new oxigraph.Store();
     try {
       scratch.load(bytes, options);
@@ -140,7 +170,9 @@ export function loadInto(
         >
       )
         .map((row) => row.get('g')?.value)
-        .filter((g): g is string => g !== undefined && g !== source.graph);
+        .filter((g): g is string => g !== undefined && g !== source.graph)
+        // Oxigraph gives them in no fixed order.
+        .sort();
       store.load(scratch.dump({ format: 'application/n-quads' }), {
         format: 'application/n-quads',
       });
@@ -151,26 +183,26 @@ export function loadInto(
       freeStore(scratch);
     }
   }
-  try {
-    if (!isLineBased(source.format) || bytes.length <= CHUNK_BYTES) store.load(bytes, options);
-    else {
-      // One load over the pieces: one parse (error lines count from the file's start), and no
-      // second copy of the whole file inside WebAssembly memory.
-      store.load(
-        lineChunks(bytes, (bytesDone) =>
-          onProgress?.({
-            type: 'file-progress',
-            file: source.displayPath,
-            bytesDone,
-            bytes: bytes.length,
-          }),
-        ),
-        options,
-      );
+  if (!isLineBased(source.format) || bytes.length <= CHUNK_BYTES) {
+    try {
+      store.load(bytes, options);
+    } catch (error) {
+      throw toLoadError(source, error);
     }
-  } catch (error) {
-    throw error instanceof DataLoadError ? error : toLoadError(source, error);
+    return [];
   }
+  loadStream(
+    store,
+    source,
+    lineChunks(bytes, (bytesDone) =>
+      onProgress?.({
+        type: 'file-progress',
+        file: source.displayPath,
+        bytesDone,
+        bytes: bytes.length,
+      }),
+    ),
+  );
   return [];
 }
 
@@ -181,48 +213,154 @@ export interface SourceBytes {
   readonly sha256: string;
 }
 
+function notUtf8(source: DataSource, bytes: Uint8Array): DataLoadError {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const line = text.slice(0, text.indexOf('\uFFFD')).split('\n').length;
+  return new DataLoadError(source.displayPath, 'the file is not valid UTF-8', line);
+}
+
 /**
  * Reads a source and checks that it is UTF-8.
  * @param source - the file
- * @param shared - put the bytes in a SharedArrayBuffer (for worker threads to read without a copy)
  * @throws DataLoadError when it cannot be read or is not UTF-8
  */
-export async function readSource(source: DataSource, shared = false): Promise<SourceBytes> {
+export async function readSource(source: DataSource): Promise<SourceBytes> {
   let bytes: Uint8Array;
   try {
-    if (shared) {
-      const file = await fs.open(source.path, 'r');
-      try {
-        const { size } = await file.stat();
-        bytes = new Uint8Array(new SharedArrayBuffer(size));
-        let done = 0;
-        while (done < size) {
-          const { bytesRead } = await file.read(bytes, done, size - done, done);
-          if (bytesRead === 0) break;
-          done += bytesRead;
-        }
-        bytes = bytes.subarray(0, done);
-      } finally {
-        await file.close();
-      }
-    } else bytes = await fs.readFile(source.path);
+    bytes = await fs.readFile(source.path);
   } catch (error) {
     throw new DataLoadError(source.displayPath, `cannot read: ${(error as Error).message}`);
   }
-  if (!isUtf8(bytes)) {
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-    const line = text.slice(0, text.indexOf('\uFFFD')).split('\n').length;
-    throw new DataLoadError(source.displayPath, 'the file is not valid UTF-8', line);
-  }
+  if (!isUtf8(bytes)) throw notUtf8(source, bytes);
   return { source, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** The length of the UTF-8 sequence a lead byte begins. */
+function sequenceLength(lead: number): number {
+  return lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+}
+
+/** How many bytes at the end of `bytes` begin a UTF-8 sequence that continues past them. */
+function incompleteTail(bytes: Uint8Array): number {
+  for (let i = 1; i <= Math.min(3, bytes.length); i++) {
+    const b = bytes[bytes.length - i]!;
+    if ((b & 0xc0) === 0x80) continue;
+    return sequenceLength(b) > i ? i : 0;
+  }
+  return 0;
+}
+
+/** What one file read from disk contributed. */
+export interface FileLoad {
+  readonly quads: number;
+  readonly namedGraphs: string[];
+  /** Size of the file. */
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/**
+ * Loads one file from disk into `store` (as `loadInto` does), a large file streamed through one
+ * reused buffer, hashed and checked to be UTF-8 on the way, so its bytes are never held whole.
+ * @param index - its place among the files (for progress events)
+ * @param total - how many files there are
+ * @throws DataLoadError naming file, line and column
+ */
+export function loadFile(
+  store: oxigraph.Store,
+  source: DataSource,
+  index: number,
+  total: number,
+  onProgress?: (event: LoadProgress) => void,
+): FileLoad {
+  let size: number;
+  try {
+    size = statSync(source.path).size;
+  } catch (error) {
+    throw new DataLoadError(source.displayPath, `cannot read: ${(error as Error).message}`);
+  }
+  if (size <= CHUNK_BYTES) {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(source.path);
+    } catch (error) {
+      throw new DataLoadError(source.displayPath, `cannot read: ${(error as Error).message}`);
+    }
+    if (!isUtf8(bytes)) throw notUtf8(source, bytes);
+    const loaded = loadOne(store, { source, bytes }, index, total, onProgress);
+    return {
+      ...loaded,
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    };
+  }
+  onProgress?.({ type: 'file-start', file: source.displayPath, bytes: size, index, total });
+  const started = performance.now();
+  const before = store.size;
+  const hash = createHash('sha256');
+  let failure: DataLoadError | undefined;
+  let done = 0;
+  function* pieces(): Generator<Uint8Array> {
+    let fd: number;
+    try {
+      fd = openSync(source.path, 'r');
+    } catch (error) {
+      throw (failure = new DataLoadError(
+        source.displayPath,
+        `cannot read: ${(error as Error).message}`,
+      ));
+    }
+    try {
+      const buffer = new Uint8Array(CHUNK_BYTES);
+      let carry = new Uint8Array(0);
+      for (;;) {
+        const n = readSync(fd, buffer, 0, buffer.length, null);
+        if (n === 0) break;
+        const piece = buffer.subarray(0, n);
+        hash.update(piece);
+        // A character split between two pieces is checked whole, with the next piece.
+        const tail = incompleteTail(piece);
+        const head = carry.length === 0 ? 0 : Math.min(n, sequenceLength(carry[0]!) - carry.length);
+        const joined = new Uint8Array(carry.length + head);
+        joined.set(carry);
+        joined.set(piece.subarray(0, head), carry.length);
+        if (!isUtf8(joined) || !isUtf8(piece.subarray(head, Math.max(head, n - tail)))) {
+          throw (failure = notUtf8(source, readFileSync(source.path)));
+        }
+        carry = piece.slice(n - tail);
+        done += n;
+        yield piece;
+        onProgress?.({
+          type: 'file-progress',
+          file: source.displayPath,
+          bytesDone: done,
+          bytes: size,
+        });
+      }
+      if (carry.length > 0) throw (failure = notUtf8(source, readFileSync(source.path)));
+    } finally {
+      closeSync(fd);
+    }
+  }
+  loadStream(store, source, pieces(), () => failure);
+  const quads = store.size - before;
+  onProgress?.({
+    type: 'file-done',
+    file: source.displayPath,
+    quads,
+    ms: performance.now() - started,
+  });
+  return { quads, namedGraphs: [], bytes: done, sha256: hash.digest('hex') };
 }
 
 /**
  * The dataset's version: a hash over every file's graph name and bytes, which changes whenever
  * the data does.
- * @param files - the sources read, in load order
+ * @param files - each file's graph and SHA-256, in load order
  */
-export function datasetVersion(files: readonly SourceBytes[]): string {
+export function datasetVersion(
+  files: readonly { readonly source: DataSource; readonly sha256: string }[],
+): string {
   const version = createHash('sha256');
   for (const f of files) version.update(f.source.graph).update('\0').update(f.sha256).update('\0');
   return version.digest('hex').slice(0, 16);
@@ -237,7 +375,13 @@ function loadOne(
   onProgress?: (event: LoadProgress) => void,
 ): { quads: number; namedGraphs: string[] } {
   const { source, bytes } = file;
-  onProgress?.({ type: 'file-start', file: source.displayPath, bytes: bytes.length, index, total });
+  onProgress?.({
+    type: 'file-start',
+    file: source.displayPath,
+    bytes: bytes.length,
+    index,
+    total,
+  });
   const started = performance.now();
   const before = store.size;
   const namedGraphs = loadInto(store, source, bytes, onProgress);
@@ -252,35 +396,22 @@ function loadOne(
 }
 
 /**
- * Loads sources already read into a store, in order, reporting progress.
- * @returns per source, the quads it contributed and the other named graphs it wrote into
- * @throws DataLoadError for the first file that fails
- */
-export function loadSources(
-  store: oxigraph.Store,
-  files: readonly { readonly source: DataSource; readonly bytes: Uint8Array }[],
-  onProgress?: (event: LoadProgress) => void,
-): Array<{ quads: number; namedGraphs: string[] }> {
-  return files.map((file, index) => loadOne(store, file, index, files.length, onProgress));
-}
-
-/**
  * What each file contributed, as the service description and VoID report it.
- * @param files - the sources read
- * @param loaded - what `loadSources` returned for them
+ * @param sources - the files, in load order
+ * @param loaded - per file, what loading it found
  */
 export function graphInfos(
-  files: readonly SourceBytes[],
-  loaded: readonly { readonly quads: number; readonly namedGraphs: readonly string[] }[],
+  sources: readonly DataSource[],
+  loaded: readonly FileLoad[],
 ): GraphInfo[] {
-  return files.map(({ source, bytes, sha256 }, i) => ({
+  return sources.map((source, i) => ({
     graph: source.graph,
     namedGraphs: [...(loaded[i]?.namedGraphs ?? [])],
     file: source.displayPath,
     format: source.format,
     quads: loaded[i]?.quads ?? 0,
-    bytes: bytes.length,
-    sha256,
+    bytes: loaded[i]?.bytes ?? 0,
+    sha256: loaded[i]?.sha256 ?? '',
   }));
 }
 
@@ -296,17 +427,19 @@ export async function loadDataset(
 ): Promise<LoadedDataset> {
   const store = new oxigraph.Store();
   try {
-    const files: SourceBytes[] = [];
-    const loaded: Array<{ quads: number; namedGraphs: string[] }> = [];
+    const loaded: FileLoad[] = [];
     for (const [index, source] of sources.entries()) {
-      const file = await readSource(source);
-      files.push(file);
-      loaded.push(loadOne(store, file, index, sources.length, onProgress));
+      const { bytes, sha256 } = await readSource(source);
+      loaded.push({
+        ...loadOne(store, { source, bytes }, index, sources.length, onProgress),
+        bytes: bytes.length,
+        sha256,
+      });
     }
     return {
       store,
-      graphs: graphInfos(files, loaded),
-      version: datasetVersion(files),
+      graphs: graphInfos(sources, loaded),
+      version: datasetVersion(sources.map((source, i) => ({ source, sha256: loaded[i]!.sha256 }))),
       quadCount: store.size,
     };
   } catch (error) {
@@ -323,10 +456,24 @@ export async function loadDataset(
  * @param sources - the validated sources
  */
 export async function sourcesAsWritten(sources: readonly DataSource[]): Promise<string> {
+  const files: Array<{ source: DataSource; bytes: Uint8Array }> = [];
+  for (const source of sources) files.push({ source, bytes: await fs.readFile(source.path) });
+  return asWritten(files);
+}
+
+/**
+ * Files already read, as N-Quads exactly as written (see `sourcesAsWritten`).
+ * @param files - validated sources and their bytes
+ * @param firstIndex - the first file's place among all files (blank nodes are kept apart by it)
+ */
+export function asWritten(
+  files: readonly { readonly source: DataSource; readonly bytes: Uint8Array }[],
+  firstIndex = 0,
+): string {
   const chunks: string[] = [];
-  for (const [i, source] of sources.entries()) {
-    const text = await fs.readFile(source.path, 'utf8');
-    const quads = oxigraph.parse(text, {
+  for (const [j, { source, bytes }] of files.entries()) {
+    const i = firstIndex + j;
+    const quads = oxigraph.parse(bytes, {
       format: source.format,
       base_iri: source.graph,
       to_graph_name: oxigraph.namedNode(source.graph),
@@ -348,4 +495,15 @@ export async function sourcesAsWritten(sources: readonly DataSource[]): Promise<
     );
   }
   return chunks.join('');
+}
+
+/**
+ * Loads N-Quads prepared elsewhere (every quad keeps its graph), in pieces.
+ * @param store - the store to fill
+ * @param bytes - UTF-8 N-Quads
+ */
+export function loadNQuads(store: oxigraph.Store, bytes: Uint8Array): void {
+  store.load(bytes.length <= CHUNK_BYTES ? bytes : lineChunks(bytes, () => undefined), {
+    format: 'application/n-quads',
+  });
 }

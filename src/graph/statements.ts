@@ -37,8 +37,8 @@ export interface GraphStatements {
 /** The same facts as serialized text, small enough to post from a worker thread in one message. */
 export interface SerializedStatements {
   readonly quadCount: number;
-  /** SPARQL TSV results of `PREDICATES_QUERY`. */
-  readonly predicates: string;
+  /** SPARQL TSV results of `PREDICATES_QUERY` (absent when not asked for). */
+  readonly predicates?: string;
   /** Predicate → SPARQL TSV results of `statementsQuery(predicate)`. */
   readonly byPredicate: Readonly<Record<string, string>>;
 }
@@ -125,10 +125,12 @@ function tsvRows(text: string): string[][] {
  * Runs the queries for `predicates` on a store, keeping the answers serialized.
  * @param store - the loaded dataset
  * @param predicates - the predicates the indexes read
+ * @param listPredicates - also list every predicate used
  */
 export function serializeStatements(
   store: oxigraph.Store,
   predicates: Iterable<string>,
+  listPredicates = true,
 ): SerializedStatements {
   const tsv = (query: string): string =>
     store.query(query, {
@@ -137,7 +139,24 @@ export function serializeStatements(
     }) as unknown as string;
   const byPredicate: Record<string, string> = {};
   for (const p of predicates) byPredicate[p] ??= tsv(statementsQuery(p));
-  return { quadCount: store.size, predicates: tsv(PREDICATES_QUERY), byPredicate };
+  return {
+    quadCount: store.size,
+    ...(listPredicates ? { predicates: tsv(PREDICATES_QUERY) } : {}),
+    byPredicate,
+  };
+}
+
+/**
+ * Puts together the shares of statements that several workers read from copies of one dataset.
+ * @param parts - the shares
+ */
+export function mergeStatements(parts: readonly SerializedStatements[]): SerializedStatements {
+  const predicates = parts.find((p) => p.predicates !== undefined)?.predicates;
+  return {
+    quadCount: parts[0]?.quadCount ?? 0,
+    ...(predicates === undefined ? {} : { predicates }),
+    byPredicate: Object.assign({}, ...parts.map((p) => p.byPredicate)) as Record<string, string>,
+  };
 }
 
 /**
@@ -152,7 +171,7 @@ export function parseStatements(serialized: SerializedStatements): GraphStatemen
       tsvRows(text).map(([s, o]) => ({ subject: tsvTerm(s), object: tsvTerm(o) })),
     );
   }
-  const predicates = tsvRows(serialized.predicates)
+  const predicates = tsvRows(serialized.predicates ?? '')
     .map(([p]) => tsvTerm(p))
     .filter((p) => p.termType === 'NamedNode')
     .map((p) => p.value)

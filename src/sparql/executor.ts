@@ -22,6 +22,8 @@ export interface Executor {
   readonly name: EngineName;
   readonly description: string;
   execute(request: QueryRequest): Promise<QueryResponse>;
+  /** The whole dataset as N-Quads (for the dumps). */
+  dump(): string;
   free(): void;
 }
 
@@ -122,6 +124,15 @@ export function serializeError(error: unknown): SerializedError {
 export function createOxigraphExecutor(nquads: string, options: ExecutorOptions): Executor {
   const store = new oxigraph.Store();
   store.load(nquads, { format: 'application/n-quads' });
+  return oxigraphExecutor(store, options);
+}
+
+/**
+ * The Oxigraph executor over a store already loaded; it owns the store from now on.
+ * @param store - the dataset
+ * @param options - row cap
+ */
+export function oxigraphExecutor(store: oxigraph.Store, options: ExecutorOptions): Executor {
   return {
     name: 'oxigraph',
     description: `Oxigraph ${packageVersion('oxigraph')} (in-process, WebAssembly)`,
@@ -161,6 +172,9 @@ export function createOxigraphExecutor(nquads: string, options: ExecutorOptions)
         rows: capped.rows,
         truncated: capped.truncated,
       });
+    },
+    dump(): string {
+      return store.dump({ format: 'application/n-quads' });
     },
     free(): void {
       freeStore(store);
@@ -259,6 +273,9 @@ export async function createComunicaExecutor(
         rows: capped.rows,
         truncated: capped.truncated,
       };
+    },
+    dump(): string {
+      return nquads;
     },
     free(): void {
       // The N3 store is garbage-collected with this executor.

@@ -8,7 +8,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EngineName } from '../config.js';
-import { HttpError, QueryTimeoutHttpError } from '../errors.js';
+import { DataLoadError, HttpError, QueryTimeoutHttpError } from '../errors.js';
+import type { LoadProgress } from '../graph/load.js';
+import { mergeStatements, type SerializedStatements } from '../graph/statements.js';
 import type { Logger } from '../log.js';
 import type {
   QueryEngine,
@@ -17,26 +19,58 @@ import type {
   QueryResponse,
   SerializedError,
 } from './engine.js';
-import type { WorkerInit, WorkerReply } from './worker.js';
+import type { WorkerInit, WorkerOpen, WorkerReply, WorkerTask } from './worker.js';
+import type { DatasetReport, StatementsShare, WorkerInput } from './workerDataset.js';
+
+/** What the workers load. */
+export interface PoolData {
+  /** Data files (each into its own graph, read by the workers) or prepared N-Quads. */
+  readonly inputs: readonly WorkerInput[];
+  /**
+   * Predicates whose statements the start-up indexes read, heaviest first: the workers share the
+   * reading (with the list of every predicate used) as they start.
+   */
+  readonly statements?: readonly string[];
+}
 
 export interface WorkerPoolOptions {
   readonly engine: EngineName;
-  /** The dataset as N-Quads text. */
-  readonly nquads: string;
+  /** The dataset; the workers start while it is still being prepared. */
+  readonly data: PoolData | Promise<PoolData>;
   readonly size: number;
   readonly maxRows: number;
   readonly serviceAllowlist: readonly string[];
   /** Deadline when a query gives none. */
   readonly defaultTimeoutMs: number;
   readonly logger: Logger;
+  /** Progress through the files (reported by one worker). */
+  readonly onProgress?: (event: LoadProgress) => void;
+}
+
+/** What the workers found when they loaded the dataset. */
+export interface PoolStartup {
+  readonly report: DatasetReport;
+  /** The statements asked for in `statements`, with the list of predicates. */
+  readonly statements: SerializedStatements;
+}
+
+/**
+ * Items of `statements` for worker `i` of `n`, dealt in turn (the predicate list first), so the
+ * heaviest reads go to different workers.
+ */
+function shareOf(predicates: readonly string[], i: number, n: number): StatementsShare {
+  return {
+    listPredicates: i === 0,
+    predicates: predicates.filter((_p, j) => (j + 1) % n === i),
+  };
 }
 
 interface Task {
   readonly id: number;
-  readonly request: QueryRequest;
+  readonly payload: { readonly request: QueryRequest } | { readonly dump: true };
   readonly timeoutMs: number;
   readonly enqueuedAt: number;
-  resolve(response: QueryResponse): void;
+  resolve(value: unknown): void;
   reject(error: Error): void;
 }
 
@@ -90,52 +124,86 @@ export class WorkerPool implements QueryEngine {
   /** Workers replaced after a timeout or crash (exposed for tests and metrics). */
   public replacements = 0;
 
+  /** What the workers found at start (the first one's report, everyone's statements). */
+  public startup: PoolStartup | undefined;
+
+  /** What replacement workers load, and the SHA-256 each data file must still have. */
+  private reopen: WorkerOpen | undefined;
+
   private constructor(options: WorkerPoolOptions) {
     this.options = options;
     this.name = options.engine;
-    const bytes = Buffer.from(options.nquads, 'utf8');
-    const data = new SharedArrayBuffer(bytes.length);
-    bytes.copy(Buffer.from(data));
     this.init = {
       engine: options.engine,
-      data,
-      length: bytes.length,
       maxRows: options.maxRows,
       serviceAllowlist: options.serviceAllowlist,
     };
   }
 
   /**
-   * Starts `size` workers and resolves once every one has loaded the dataset.
+   * Starts `size` workers, gives them the dataset once it is ready, and resolves once every one
+   * has loaded it.
+   * @throws DataLoadError when a data file does not parse (nothing is served)
    * @throws Error when a worker cannot start (its message says why)
    */
   public static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
     const pool = new WorkerPool(options);
-    await Promise.all(Array.from({ length: options.size }, () => pool.addSlot()));
+    const n = options.size;
+    try {
+      for (let i = 0; i < n; i++)
+        pool.slots.push({ worker: undefined, ready: false, task: undefined, timer: undefined });
+      const started = pool.slots.map((slot) => pool.spawn(slot));
+      const ready = Promise.all(started.map((s) => s.ready));
+      ready.catch(() => undefined); // awaited below; a worker may fail before the data is ready
+      const data = await options.data;
+      started.forEach((s, i) =>
+        s.worker.postMessage({
+          type: 'open',
+          inputs: data.inputs,
+          ...(data.statements === undefined ? {} : { share: shareOf(data.statements, i, n) }),
+          progress: i === 0 && options.onProgress !== undefined,
+        } satisfies WorkerOpen),
+      );
+      const reports = await ready;
+      const expect = reports[0]!.files.map((f) => f.sha256);
+      const differs = reports.find((r) => r.files.some((f, i) => f.sha256 !== expect[i]));
+      if (differs !== undefined)
+        throw new Error('The data files changed while the server was starting; start it again.');
+      pool.reopen = { type: 'open', inputs: data.inputs, expect };
+      pool.startup = {
+        report: reports[0]!,
+        statements: mergeStatements(reports.flatMap((r) => r.statements ?? [])),
+      };
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
     return pool;
   }
 
-  private addSlot(): Promise<void> {
-    const slot: Slot = { worker: undefined, ready: false, task: undefined, timer: undefined };
-    this.slots.push(slot);
-    return this.spawn(slot);
-  }
-
-  private spawn(slot: Slot): Promise<void> {
+  /** Starts a worker in `slot`; `ready` settles when it has loaded the dataset it is sent. */
+  private spawn(slot: Slot): { worker: Worker; ready: Promise<DatasetReport> } {
     const worker = startWorker(this.init);
     slot.worker = worker;
     slot.ready = false;
-    return new Promise<void>((resolve, reject) => {
+    const ready = new Promise<DatasetReport>((resolve, reject) => {
       let started = false;
       worker.on('message', (reply: WorkerReply) => {
         if (reply.type === 'ready') {
           started = true;
           this.description = reply.description;
           slot.ready = true;
-          resolve();
+          resolve(reply.report);
           this.dispatch();
+        } else if (reply.type === 'progress') {
+          this.options.onProgress?.(reply.event);
         } else if (reply.type === 'init-error') {
-          reject(new Error(`Query worker failed to start: ${reply.message}`));
+          const d = reply.dataError;
+          reject(
+            d === undefined
+              ? new Error(`Query worker failed to start: ${reply.message}`)
+              : new DataLoadError(d.file, d.detail, d.line, d.column),
+          );
           void worker.terminate();
         } else this.settle(slot, reply);
       });
@@ -152,19 +220,24 @@ export class WorkerPool implements QueryEngine {
           new HttpError(500, `The query worker stopped unexpectedly (exit code ${code}).`),
         );
         if (started) this.replace(slot);
+        else reject(new Error(`Query worker stopped while loading the data (exit code ${code}).`));
       });
     });
+    return { worker, ready };
   }
 
-  private replace(slot: Slot): void {
-    if (this.closed) return;
+  private replace(slot: Slot, attempt = 0): void {
+    if (this.closed || this.reopen === undefined) return;
     this.replacements++;
-    this.spawn(slot).catch((error: unknown) => {
+    const { worker, ready } = this.spawn(slot);
+    worker.postMessage(this.reopen);
+    ready.catch((error: unknown) => {
+      const seconds = Math.min(60, 2 ** attempt);
       this.options.logger.error(
         { err: error },
-        'could not replace a query worker; retrying in 1 s',
+        `could not replace a query worker; retrying in ${seconds} s`,
       );
-      setTimeout(() => this.replace(slot), 1000).unref();
+      setTimeout(() => this.replace(slot, attempt + 1), seconds * 1000).unref();
     });
   }
 
@@ -178,7 +251,7 @@ export class WorkerPool implements QueryEngine {
     const task = slot.task;
     if (task === undefined || !('id' in reply) || reply.id !== task.id) return;
     this.clearSlot(slot);
-    if (reply.type === 'result') task.resolve(reply.response as QueryResponse);
+    if (reply.type === 'result') task.resolve(reply.response);
     else if (reply.type === 'error') task.reject(new EngineError(reply.error as SerializedError));
     this.dispatch();
   }
@@ -208,20 +281,32 @@ export class WorkerPool implements QueryEngine {
         task.reject(new QueryTimeoutHttpError(task.timeoutMs));
         this.replace(slot);
       }, remaining);
-      worker.postMessage({ id: task.id, request: task.request });
+      worker.postMessage({ id: task.id, ...task.payload } satisfies WorkerTask);
     }
   }
 
   public query(request: QueryRequest, options: QueryOptions = {}): Promise<QueryResponse> {
+    return this.enqueue<QueryResponse>({ request }, options.timeoutMs);
+  }
+
+  /**
+   * The whole dataset as N-Quads, written by one of the workers (for the dumps).
+   * @param timeoutMs - deadline (the default query deadline when absent)
+   */
+  public dump(timeoutMs?: number): Promise<string> {
+    return this.enqueue<string>({ dump: true }, timeoutMs);
+  }
+
+  private enqueue<T>(payload: Task['payload'], timeoutMs: number | undefined): Promise<T> {
     if (this.closed)
       return Promise.reject(new HttpError(503, 'The query engine is shutting down.'));
-    return new Promise<QueryResponse>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       this.queue.push({
         id: this.nextId++,
-        request,
-        timeoutMs: options.timeoutMs ?? this.options.defaultTimeoutMs,
+        payload,
+        timeoutMs: timeoutMs ?? this.options.defaultTimeoutMs,
         enqueuedAt: performance.now(),
-        resolve,
+        resolve: resolve,
         reject,
       });
       this.dispatch();

@@ -28,31 +28,35 @@ export const DUMPS: readonly Dump[] = [
 
 /** Lazily built, cached dump files. */
 export class DumpStore {
-  private readonly cache = new Map<string, Buffer>();
+  private readonly cache = new Map<string, Promise<Buffer>>();
 
   /**
-   * @param nquads - the dataset as N-Quads
+   * @param nquads - the dataset as N-Quads (asked for when a dump is first requested)
    * @param prefixes - prefixes for the Turtle dump
    */
   public constructor(
-    private readonly nquads: () => string,
+    private readonly nquads: () => Promise<string>,
     private readonly prefixes: Readonly<Record<string, string>>,
   ) {}
 
   /** The gzipped bytes of a dump, or undefined for a name that is not one of ours. */
-  public get(name: string): { dump: Dump; bytes: Buffer } | undefined {
+  public async get(name: string): Promise<{ dump: Dump; bytes: Buffer } | undefined> {
     const dump = DUMPS.find((d) => d.name === name);
     if (dump === undefined) return undefined;
     let bytes = this.cache.get(name);
     if (bytes === undefined) {
-      const text =
-        dump.mediaType === 'application/n-quads'
-          ? this.nquads()
-          : convertNTriples(unionTriples(this.nquads()), 'text/turtle', this.prefixes);
-      bytes = gzipSync(text);
+      bytes = this.nquads().then((nquads) =>
+        gzipSync(
+          dump.mediaType === 'application/n-quads'
+            ? nquads
+            : convertNTriples(unionTriples(nquads), 'text/turtle', this.prefixes),
+        ),
+      );
       this.cache.set(name, bytes);
+      // A failure (say, a worker timing out) is not kept: the next request tries again.
+      bytes.catch(() => this.cache.delete(name));
     }
-    return { dump, bytes };
+    return { dump, bytes: await bytes };
   }
 }
 

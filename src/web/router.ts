@@ -163,8 +163,8 @@ export function createWebRouter(deps: WebRouterDeps): Router {
   router.get('/dumps/', (_req, res) => {
     html(res, 200, dumpsPage(DUMPS));
   });
-  router.get('/dumps/:name', (req, res) => {
-    const found = deps.dumps.get(req.params.name);
+  router.get('/dumps/:name', async (req, res) => {
+    const found = await deps.dumps.get(req.params.name);
     if (found === undefined)
       throw new NotFoundHttpError(`No dump is called ${req.params.name}; see /dumps/.`);
     res
