@@ -41,8 +41,8 @@ export interface RunningServer {
 }
 
 /**
- * Predicates the label index and the gazetteer read, types and rdfs:label (the usual bulk) first so
- * that the workers sharing the reading each get one of them.
+ * Predicates the label index and the gazetteer read; types and rdfs:label (the usual bulk) first,
+ * so that workers sharing the reading start on the longest.
  */
 function startupPredicates(baseIri: string): string[] {
   return [

@@ -121,6 +121,14 @@ function tsvRows(text: string): string[][] {
   return rows;
 }
 
+/** Runs a SELECT over the union of all graphs, its answer kept as TSV text. */
+function tsv(store: oxigraph.Store, query: string): string {
+  return store.query(query, {
+    results_format: TSV,
+    use_default_graph_as_union: true,
+  }) as unknown as string;
+}
+
 /**
  * Runs the queries for `predicates` on a store, keeping the answers serialized.
  * @param store - the loaded dataset
@@ -132,16 +140,42 @@ export function serializeStatements(
   predicates: Iterable<string>,
   listPredicates = true,
 ): SerializedStatements {
-  const tsv = (query: string): string =>
-    store.query(query, {
-      results_format: TSV,
-      use_default_graph_as_union: true,
-    }) as unknown as string;
   const byPredicate: Record<string, string> = {};
-  for (const p of predicates) byPredicate[p] ??= tsv(statementsQuery(p));
+  for (const p of predicates) byPredicate[p] ??= tsv(store, statementsQuery(p));
   return {
+    // Counting the quads walks the whole store: once.
     quadCount: store.size,
-    ...(listPredicates ? { predicates: tsv(PREDICATES_QUERY) } : {}),
+    ...(listPredicates ? { predicates: tsv(store, PREDICATES_QUERY) } : {}),
+    byPredicate,
+  };
+}
+
+/**
+ * Reads statements for a share of `items` (predicates, and `''` for the list of every predicate)
+ * claimed one at a time from a counter shared with other workers holding copies of the dataset:
+ * whoever is free takes the next, so the reading is spread however long each item takes.
+ * @param store - the loaded dataset
+ * @param items - what to read, heaviest first
+ * @param next - a shared counter: the index of the next item to claim
+ * @param quadCount - the store's size (counting walks the whole store)
+ */
+export function serializeClaimed(
+  store: oxigraph.Store,
+  items: readonly string[],
+  next: Int32Array,
+  quadCount: number,
+): SerializedStatements {
+  const byPredicate: Record<string, string> = {};
+  let predicates: string | undefined;
+  // Claim one item, read it, then claim the next: a slow item does not hold back the others.
+  for (let i = Atomics.add(next, 0, 1); i < items.length; i = Atomics.add(next, 0, 1)) {
+    const item = items[i]!;
+    if (item === '') predicates = tsv(store, PREDICATES_QUERY);
+    else byPredicate[item] ??= tsv(store, statementsQuery(item));
+  }
+  return {
+    quadCount,
+    ...(predicates === undefined ? {} : { predicates }),
     byPredicate,
   };
 }

@@ -54,17 +54,6 @@ export interface PoolStartup {
   readonly statements: SerializedStatements;
 }
 
-/**
- * Items of `statements` for worker `i` of `n`, dealt in turn (the predicate list first), so the
- * heaviest reads go to different workers.
- */
-function shareOf(predicates: readonly string[], i: number, n: number): StatementsShare {
-  return {
-    listPredicates: i === 0,
-    predicates: predicates.filter((_p, j) => (j + 1) % n === i),
-  };
-}
-
 interface Task {
   readonly id: number;
   readonly payload: { readonly request: QueryRequest } | { readonly dump: true };
@@ -156,11 +145,19 @@ export class WorkerPool implements QueryEngine {
       const ready = Promise.all(started.map((s) => s.ready));
       ready.catch(() => undefined); // awaited below; a worker may fail before the data is ready
       const data = await options.data;
+      const share: StatementsShare | undefined =
+        data.statements === undefined
+          ? undefined
+          : {
+              // The list of every predicate (a scan of the whole store) first: it takes longest.
+              items: ['', ...data.statements],
+              next: new Int32Array(new SharedArrayBuffer(4)),
+            };
       started.forEach((s, i) =>
         s.worker.postMessage({
           type: 'open',
           inputs: data.inputs,
-          ...(data.statements === undefined ? {} : { share: shareOf(data.statements, i, n) }),
+          ...(share === undefined ? {} : { share }),
           progress: i === 0 && options.onProgress !== undefined,
         } satisfies WorkerOpen),
       );

@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { findDataSources } from '../../../src/graph/files.js';
 import { loadDataset } from '../../../src/graph/load.js';
 import {
+  mergeStatements,
   parseStatements,
   readStatements,
+  serializeClaimed,
   serializeStatements,
   statementsQuery,
 } from '../../../src/graph/statements.js';
@@ -102,6 +104,36 @@ describe('readStatements', () => {
       );
     } finally {
       freeStore(store);
+    }
+  });
+});
+
+describe('serializeClaimed', () => {
+  it('shares the reading among stores through one counter, and together they read it all', async () => {
+    const sources = await findDataSources([MINI], BASE);
+    const [a, b] = [(await loadDataset(sources)).store, (await loadDataset(sources)).store];
+    try {
+      const items = ['', RDF_TYPE, `${RDFS}label`, 'http://example.org/none'];
+      const next = new Int32Array(new SharedArrayBuffer(4));
+      // Each claims one item at a time; here they take turns.
+      Atomics.store(next, 0, 2);
+      const first = serializeClaimed(
+        a,
+        items.slice(0, 2),
+        new Int32Array(new SharedArrayBuffer(4)),
+        a.size,
+      );
+      const rest = serializeClaimed(b, items, next, b.size);
+      const merged = parseStatements(mergeStatements([first, rest]));
+      const whole = readStatements(a, items.slice(1));
+      for (const p of items.slice(1)) expect(merged.statements(p)).toEqual(whole.statements(p));
+      expect(merged.predicates).toEqual(whole.predicates);
+      expect(merged.quadCount).toBe(whole.quadCount);
+      expect(Atomics.load(next, 0)).toBeGreaterThanOrEqual(items.length);
+      expect(Object.keys(rest.byPredicate).sort()).toEqual(items.slice(2).sort());
+    } finally {
+      freeStore(a);
+      freeStore(b);
     }
   });
 });
