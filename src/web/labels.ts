@@ -34,10 +34,11 @@ export interface Suggestion {
   readonly types: readonly string[];
 }
 
+/** What the index knows of an IRI; each collection made when first needed (most have one). */
 interface Entry {
-  labels: Map<string, string>; // language ('' for none) → label
-  names: Set<string>;
-  types: Set<string>;
+  labels?: Map<string, string>; // language ('' for none) → label
+  names?: Set<string>;
+  types?: Set<string>;
 }
 
 /** Folds case, accents, punctuation and spacing so "13(k)", "13 (K)" and "13k" meet. */
@@ -52,8 +53,12 @@ export function normalize(text: string): string {
 
 export class LabelIndex {
   private readonly entries = new Map<string, Entry>();
-  /** Sorted (normalized name, iri, name) triples for prefix search. */
-  private keys: Array<[string, string, string]> = [];
+  /** For prefix search, sorted by key: normalized names (and their later words), … */
+  private keyTexts: string[] = [];
+  /** … the IRI each names … */
+  private keyIris: string[] = [];
+  /** … and the name as written. */
+  private keyNames: string[] = [];
   /** Entities per class: class IRI → count. */
   public readonly classCounts = new Map<string, number>();
   public tripleCount = 0;
@@ -91,21 +96,21 @@ export class LabelIndex {
       const key = `${q.subject.value} ${q.object.value}`;
       if (seenTypes.has(key)) continue;
       seenTypes.add(key);
-      index.entry(q.subject.value).types.add(q.object.value);
+      (index.entry(q.subject.value).types ??= new Set()).add(q.object.value);
       index.classCounts.set(q.object.value, (index.classCounts.get(q.object.value) ?? 0) + 1);
     }
     for (const predicate of [...LABEL_PREDICATES].reverse()) {
       for (const q of graph.statements(predicate)) {
         if (q.subject.termType !== 'NamedNode' || q.object.termType !== 'Literal') continue;
         const e = index.entry(q.subject.value);
-        e.labels.set(q.object.language, q.object.value);
-        e.names.add(q.object.value);
+        (e.labels ??= new Map()).set(q.object.language, q.object.value);
+        (e.names ??= new Set()).add(q.object.value);
       }
     }
     for (const predicate of ALT_PREDICATES) {
       for (const q of graph.statements(predicate)) {
         if (q.subject.termType !== 'NamedNode' || q.object.termType !== 'Literal') continue;
-        index.entry(q.subject.value).names.add(q.object.value);
+        (index.entry(q.subject.value).names ??= new Set()).add(q.object.value);
       }
     }
     for (const predicate of LINK_PREDICATES) {
@@ -119,26 +124,38 @@ export class LabelIndex {
       }
     }
     index.predicates = [...graph.predicates];
-    const keys: Array<[string, string, string]> = [];
+    const texts: string[] = [];
+    const iris: string[] = [];
+    const names: string[] = [];
+    const add = (text: string, iri: string, name: string): void => {
+      texts.push(text);
+      iris.push(iri);
+      names.push(name);
+    };
     for (const [iri, e] of index.entries) {
-      for (const name of e.names) {
+      for (const name of e.names ?? []) {
         const n = normalize(name);
         if (n === '') continue;
-        keys.push([n, iri, name]);
+        add(n, iri, name);
         // Also index from each later word, so "Call" finds "Paris Call".
         const words = n.split(' ');
-        for (let i = 1; i < words.length; i++) keys.push([words.slice(i).join(' '), iri, name]);
+        for (let i = 1; i < words.length; i++) add(words.slice(i).join(' '), iri, name);
       }
     }
-    keys.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    index.keys = keys;
+    // By key, keeping the order met among equal keys.
+    const order = Array.from(texts.keys()).sort((i, j) =>
+      texts[i]! < texts[j]! ? -1 : texts[i]! > texts[j]! ? 1 : i - j,
+    );
+    index.keyTexts = order.map((i) => texts[i]!);
+    index.keyIris = order.map((i) => iris[i]!);
+    index.keyNames = order.map((i) => names[i]!);
     return index;
   }
 
   private entry(iri: string): Entry {
     let e = this.entries.get(iri);
     if (e === undefined) {
-      e = { labels: new Map(), names: new Set(), types: new Set() };
+      e = {};
       this.entries.set(iri, e);
     }
     return e;
@@ -175,15 +192,17 @@ export class LabelIndex {
     const q = normalize(query);
     if (q === '') return [];
     let lo = 0;
-    let hi = this.keys.length;
+    let hi = this.keyTexts.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.keys[mid]![0] < q) lo = mid + 1;
+      if (this.keyTexts[mid]! < q) lo = mid + 1;
       else hi = mid;
     }
     const scored = new Map<string, { score: number; matched: string }>();
-    for (let i = lo; i < this.keys.length; i++) {
-      const [key, iri, name] = this.keys[i]!;
+    for (let i = lo; i < this.keyTexts.length; i++) {
+      const key = this.keyTexts[i]!;
+      const iri = this.keyIris[i]!;
+      const name = this.keyNames[i]!;
       if (!key.startsWith(q)) break;
       const full = normalize(name);
       const score = full === q ? 0 : full.startsWith(q) ? 1 : 2;
@@ -216,7 +235,8 @@ export class LabelIndex {
     const declared = [...this.entries.entries()]
       .filter(
         ([, e]) =>
-          e.types.has('http://www.w3.org/2002/07/owl#Class') || e.types.has(`${RDFS}Class`),
+          e.types?.has('http://www.w3.org/2002/07/owl#Class') === true ||
+          e.types?.has(`${RDFS}Class`) === true,
       )
       .map(([iri]) => iri);
     return [...new Set([...this.classCounts.keys(), ...declared])].sort();
@@ -226,7 +246,7 @@ export class LabelIndex {
   public instancesOf(classIri: string): Array<{ iri: string; label: string }> {
     const out: Array<{ iri: string; label: string }> = [];
     for (const [iri, e] of this.entries) {
-      if (e.types.has(classIri)) out.push({ iri, label: this.label(iri) ?? iri });
+      if (e.types?.has(classIri) === true) out.push({ iri, label: this.label(iri) ?? iri });
     }
     return out.sort((a, b) => a.label.localeCompare(b.label, 'en'));
   }
