@@ -65,10 +65,16 @@ describe.each(['oxigraph', 'comunica'] as const)(
       await inWorkers.close();
     });
 
-    it('reports the same files, graphs and quads', () => {
+    it('reports the same files, graphs, quads and data version', async () => {
       expect(inWorkers.quadCount).toBe(inMain.quadCount);
       expect(inWorkers.quadCount).toBeGreaterThan(20_000);
       expect(inWorkers.graphs).toEqual(inMain.graphs);
+      const [a, b] = await Promise.all(
+        [inMain, inWorkers].map((s) => request(s.url).get('/health').expect(200)),
+      );
+      expect((b!.body as { version: string }).version).toBe(
+        (a!.body as { version: string }).version,
+      );
     });
 
     it('serves the same pages, home page, autocomplete and VoID', async () => {
