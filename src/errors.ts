@@ -138,6 +138,8 @@ export function isHttpError(error: unknown): error is HttpError {
 /** A data file could not be parsed: names the file and, where the parser said so, line and column. */
 export class DataLoadError extends Error {
   public readonly file: string;
+  /** The message without its position. */
+  public readonly detail: string;
   public readonly line: number | undefined;
   public readonly column: number | undefined;
 
@@ -147,6 +149,7 @@ export class DataLoadError extends Error {
     super(`${where}: ${detail}`);
     this.name = 'DataLoadError';
     this.file = file;
+    this.detail = detail;
     this.line = line;
     this.column = column;
   }

@@ -1,10 +1,12 @@
 /**
  * Starting and stopping the server. Start: check the settings, listen (so that `/health` answers and
- * `/ready` says 503 while loading), load the data (all or nothing), start the query workers, then
- * serve (the user graphs read from the journal). Stop (SIGTERM): stop accepting, let in-flight
+ * `/ready` says 503 while loading), load the data (all or nothing) and start the query workers,
+ * then serve (the user graphs read from the journal). Small data is loaded and indexed by the main
+ * thread and handed to the workers as N-Quads; large data is loaded by each worker from disk, and
+ * the main thread keeps no store. Stop (SIGTERM): stop accepting, let in-flight
  * requests finish within a deadline, run the shutdown hooks, close the journal and the workers.
  */
-import { accessSync, constants as fsConstants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync, promises as fs, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -15,11 +17,20 @@ import { userGraphNamespace, UserGraphs } from './graph/userGraphs.js';
 import { ClientLimits } from './clientLimits.js';
 import type { Config } from './config.js';
 import { ConfigError } from './errors.js';
-import { findDataSources } from './graph/files.js';
+import { findDataSources, type DataSource } from './graph/files.js';
 import { Metrics } from './metrics.js';
-import { loadDataset, sourcesAsWritten, type GraphInfo, type LoadProgress } from './graph/load.js';
+import {
+  datasetVersion,
+  graphInfos,
+  loadDataset,
+  sourcesAsWritten,
+  type GraphInfo,
+  type LoadProgress,
+} from './graph/load.js';
+import { parseStatements, readStatements } from './graph/statements.js';
 import type { Logger } from './log.js';
 import { WorkerPool } from './sparql/workerPool.js';
+import type { WorkerInput } from './sparql/workerDataset.js';
 import { CachingEngine } from './sparql/cachingEngine.js';
 import { LabelIndex } from './web/labels.js';
 import { Gazetteer } from './linker/gazetteer.js';
@@ -27,6 +38,7 @@ import { isSmallLinkJob, runLinkJob } from './linker/job.js';
 import { loadSavedQueries } from './reports/savedQueries.js';
 import { freeStore } from './graph/oxigraphUtil.js';
 import { dataCommit } from './graph/versions.js';
+import { RDF_TYPE, RDFS } from './vocab.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -35,6 +47,10 @@ export interface RunningServer {
   /** The result cache in front of the pool. */
   readonly cache: CachingEngine;
   readonly graphs: readonly GraphInfo[];
+  /** Quads in the curated data. */
+  readonly quadCount: number;
+  /** The label index the pages use. */
+  readonly labels: LabelIndex;
   /** The writer worker (an Oxigraph copy that works writes out), when writes are enabled. */
   readonly writer: WorkerPool | undefined;
   /** The user graphs (undefined without a state directory). */
@@ -70,6 +86,44 @@ export interface StartOptions {
    * and `/metrics`, and 503 with `Retry-After` elsewhere); awaited.
    */
   readonly onListening?: (url: string) => Promise<void> | void;
+  /** Data larger than this is loaded by the workers alone (default `IN_PROCESS_MAX_BYTES`). */
+  readonly inProcessMaxBytes?: number;
+}
+
+/**
+ * Data files larger than this in all are loaded by the query workers (and the writer) alone,
+ * straight from disk; smaller ones by the main thread (which builds the indexes meanwhile) and
+ * handed to the workers as N-Quads.
+ */
+export const IN_PROCESS_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Predicates the label index and the gazetteer read; types and rdfs:label (the usual bulk) first,
+ * so that workers sharing the reading start on the longest.
+ */
+function startupPredicates(baseIri: string): string[] {
+  return [
+    ...new Set([
+      RDF_TYPE,
+      `${RDFS}label`,
+      ...LabelIndex.PREDICATES,
+      ...Gazetteer.predicates(baseIri),
+    ]),
+  ];
+}
+
+/** Prepared N-Quads text, in shared memory, as the one input of the workers. */
+function preparedInput(nquads: string): WorkerInput {
+  const bytes = new Uint8Array(new SharedArrayBuffer(Buffer.byteLength(nquads)));
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).write(nquads, 'utf8');
+  return { kind: 'nquads', name: 'the prepared dataset', bytes };
+}
+
+/** Total size of the data files. */
+async function totalBytes(sources: readonly DataSource[]): Promise<number> {
+  let total = 0;
+  for (const s of sources) total += (await fs.stat(s.path).catch(() => ({ size: 0 }))).size;
+  return total;
 }
 
 /**
@@ -166,8 +220,9 @@ export async function loadServableDataset(
       config.engine === 'comunica'
         ? await sourcesAsWritten(sources)
         : loaded.store.dump({ format: 'application/n-quads' });
-    const labels = LabelIndex.fromStore(loaded.store);
-    const gazetteer = Gazetteer.fromStore(loaded.store, config.baseIri);
+    const statements = readStatements(loaded.store, startupPredicates(config.baseIri));
+    const labels = LabelIndex.fromStatements(statements);
+    const gazetteer = Gazetteer.fromStatements(statements, config.baseIri);
     const commit = dataCommit(config.dataPaths);
     return {
       nquads,
@@ -194,10 +249,10 @@ export async function loadServableDataset(
 async function openUserGraphs(
   config: Config,
   logger: Logger,
-  data: ServableDataset,
+  data: Pick<ServableDataset, 'graphs' | 'version'>,
 ): Promise<{
   writes: UserGraphs | undefined;
-  startWriter: (() => Promise<WorkerPool>) | undefined;
+  startWriter: ((inputs: readonly WorkerInput[]) => Promise<WorkerPool>) | undefined;
 }> {
   if (config.stateDir === '') return { writes: undefined, startWriter: undefined };
   const curated = new Set(data.graphs.flatMap((g) => [g.graph, ...g.namedGraphs]));
@@ -219,12 +274,15 @@ async function openUserGraphs(
       return writer.evaluateWrite(request, { timeoutMs: config.queryTimeoutMs });
     },
   });
-  const startWriter = async (): Promise<WorkerPool> => {
+  // The writer loads what the query workers load: the prepared N-Quads, or the data files.
+  const startWriter = async (inputs: readonly WorkerInput[]): Promise<WorkerPool> => {
     writer = await WorkerPool.start({
       // Always Oxigraph: it runs SPARQL Update; it reads the Comunica engine's N-Quads as well.
       engine: 'oxigraph',
-      nquads: data.nquads,
-      changes: writes.quadCount > 0 ? [{ delete: '', insert: writes.nquads() }] : [],
+      data: {
+        inputs,
+        changes: writes.quadCount > 0 ? [{ delete: '', insert: writes.nquads() }] : [],
+      },
       size: 1,
       maxRows: config.maxResultRows,
       serviceAllowlist: [],
@@ -241,13 +299,54 @@ async function openUserGraphs(
   return { writes, startWriter };
 }
 
+/** The query pool's settings, whatever the data. */
+function poolOptions(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+): Omit<Parameters<typeof WorkerPool.start>[0], 'data'> {
+  return {
+    engine: config.engine,
+    size: config.workers,
+    maxRows: config.maxResultRows,
+    serviceAllowlist: config.serviceAllowlist,
+    serviceTimeoutMs: config.serviceTimeoutMs,
+    serviceTimeouts: config.serviceTimeouts,
+    defaultTimeoutMs: config.queryTimeoutMs,
+    logger,
+    onQueryDone: metrics.queryDone,
+  };
+}
+
+/**
+ * The whole dataset as N-Quads for the dumps: the curated data and the user graphs. The main thread
+ * holds the curated N-Quads for small data; for large data, a query worker writes its copy (which
+ * has the user graphs applied already).
+ * @param nquads - the curated data, when held here
+ * @param pool - the query workers
+ * @param writes - the user graphs
+ */
+function dumpSource(
+  nquads: string | undefined,
+  pool: WorkerPool,
+  writes: UserGraphs | undefined,
+): () => string | Promise<string> {
+  if (nquads === undefined) return () => pool.dump();
+  return () => (writes === undefined ? nquads : nquads + writes.nquads());
+}
+
 /**
  * Starts the whole server on `config.port` (0 picks a free port). It listens before loading, so
  * that probes can tell "alive but loading" from "dead"; the promise resolves once it serves.
+ * Small data is loaded and indexed in the main thread while the query workers start, and handed to
+ * them as N-Quads; large data (over `inProcessMaxBytes`) is read, validated and loaded by each
+ * worker from disk (the main thread holds neither the files nor a store), the workers share
+ * reading what the label index and the gazetteer need, and the main thread builds those from it.
+ * The writer loads the same inputs as the query workers.
  * @param config - validated configuration
  * @param logger - root logger
  * @param dataset - a dataset already loaded (tests); loaded from `config.dataPaths` otherwise
- * @param options - progress and listening callbacks
+ * @param options - progress and listening callbacks; where large data starts
  * @throws ConfigError for settings that cannot work (checked before listening), DataLoadError for
  *   data that does not parse, and the listener's error (port in use) before any data is loaded
  */
@@ -261,7 +360,15 @@ export async function startServer(
   const started = performance.now();
   checkStartupSettings(config);
   // Lists the data files now: a missing path is reported before anything else happens.
-  if (dataset === undefined) await findDataSources(config.dataPaths, config.baseIri);
+  const sources =
+    dataset === undefined ? await findDataSources(config.dataPaths, config.baseIri) : [];
+  const progress = (e: LoadProgress): void => {
+    options.onProgress?.(e);
+    if (e.type === 'file-done')
+      log.debug({ file: e.file, quads: e.quads, ms: Math.round(e.ms) }, 'loaded');
+    if (e.type === 'file-progress')
+      log.info({ file: e.file, percent: Math.round((100 * e.bytesDone) / e.bytes) }, 'loading');
+  };
 
   let state: ReturnType<Lifecycle['state']> = 'starting';
   // Filled in once loaded; the metrics read them at every scrape.
@@ -310,55 +417,101 @@ export async function startServer(
     });
   };
 
-  let data: ServableDataset;
+  /** The curated data (its N-Quads held here only when the main thread loaded it). */
+  let data: Omit<ServableDataset, 'nquads'> & { readonly nquads: string | undefined };
   let pool: WorkerPool;
   let writer: WorkerPool | undefined;
   let opened: Awaited<ReturnType<typeof openUserGraphs>>;
   try {
     await options.onListening?.(url);
     log.info({ url }, 'listening; loading the data');
-    data =
-      dataset ??
-      (await loadServableDataset(config, (e) => {
-        options.onProgress?.(e);
-        if (e.type === 'file-done')
-          log.debug({ file: e.file, quads: e.quads, ms: Math.round(e.ms) }, 'loaded');
-        if (e.type === 'file-progress')
-          log.info({ file: e.file, percent: Math.round((100 * e.bytesDone) / e.bytes) }, 'loading');
-      }));
-    opened = await openUserGraphs(config, logger, data);
-    const userQuads = opened.writes?.quadCount ?? 0;
-    // The query workers and the writer load the data side by side.
-    const starting = await Promise.allSettled([
-      WorkerPool.start({
-        engine: config.engine,
-        nquads: data.nquads,
-        // The user graphs go in as a change, which keeps their blank node labels.
-        changes: userQuads > 0 ? [{ delete: '', insert: opened.writes!.nquads() }] : [],
-        size: config.workers,
-        maxRows: config.maxResultRows,
-        serviceAllowlist: config.serviceAllowlist,
-        serviceTimeoutMs: config.serviceTimeoutMs,
-        serviceTimeouts: config.serviceTimeouts,
-        defaultTimeoutMs: config.queryTimeoutMs,
-        logger,
-        onQueryDone: metrics.queryDone,
-        // Linking runs in the workers too, under the same deadline: never on the HTTP thread.
-        ...(data.gazetteer === undefined ? {} : { gazetteer: data.gazetteer }),
-      }),
-      opened.startWriter?.(),
-    ]);
-    const [poolStart, writerStart] = starting;
-    if (poolStart.status === 'rejected' || writerStart.status === 'rejected') {
-      if (poolStart.status === 'fulfilled') await poolStart.value.close();
-      if (writerStart.status === 'fulfilled') await writerStart.value?.close();
-      await opened.writes?.close();
-      throw poolStart.status === 'rejected'
-        ? poolStart.reason
-        : (writerStart as PromiseRejectedResult).reason;
+    const inWorkers =
+      dataset === undefined &&
+      (await totalBytes(sources)) > (options.inProcessMaxBytes ?? IN_PROCESS_MAX_BYTES);
+    if (!inWorkers) {
+      // The workers start while the main thread loads and indexes the data and reads the journal.
+      let prepared: { data: ServableDataset; input: WorkerInput } | undefined;
+      let userGraphs: Awaited<ReturnType<typeof openUserGraphs>> | undefined;
+      const ready = (async () => {
+        const d = dataset ?? (await loadServableDataset(config, progress));
+        const o = await openUserGraphs(config, logger, d);
+        prepared = { data: d, input: preparedInput(d.nquads) };
+        userGraphs = o;
+        return prepared;
+      })();
+      const userQuads = (): number => userGraphs?.writes?.quadCount ?? 0;
+      const starting = await Promise.allSettled([
+        WorkerPool.start({
+          ...poolOptions(config, logger, metrics),
+          data: ready.then((p) => ({
+            inputs: [p.input],
+            // The user graphs go in as a change, which keeps their blank node labels.
+            changes: userQuads() > 0 ? [{ delete: '', insert: userGraphs!.writes!.nquads() }] : [],
+            // Linking runs in the workers too, under the same deadline: never on the HTTP thread.
+            ...(p.data.gazetteer === undefined ? {} : { gazetteer: p.data.gazetteer }),
+          })),
+        }),
+        ready.then((p) => userGraphs!.startWriter?.([p.input])),
+      ]);
+      const [poolStart, writerStart] = starting;
+      if (poolStart.status === 'rejected' || writerStart.status === 'rejected') {
+        if (poolStart.status === 'fulfilled') await poolStart.value.close();
+        if (writerStart.status === 'fulfilled') await writerStart.value?.close();
+        await userGraphs?.writes?.close();
+        throw poolStart.status === 'rejected'
+          ? poolStart.reason
+          : (writerStart as PromiseRejectedResult).reason;
+      }
+      pool = poolStart.value;
+      writer = writerStart.value;
+      data = prepared!.data;
+      opened = userGraphs!;
+    } else {
+      const inputs: WorkerInput[] = sources.map((source) => ({ kind: 'file', source }));
+      pool = await WorkerPool.start({
+        ...poolOptions(config, logger, metrics),
+        data: { inputs, statements: startupPredicates(config.baseIri) },
+        onProgress: progress,
+      });
+      try {
+        const startup = pool.startup!;
+        const statements = parseStatements(startup.statements);
+        const commit = dataCommit(config.dataPaths);
+        data = {
+          nquads: undefined,
+          graphs: graphInfos(sources, startup.report.files),
+          version: datasetVersion(
+            sources.map((source, i) => ({
+              source,
+              sha256: startup.report.files[i]?.sha256 ?? '',
+            })),
+          ),
+          quadCount: startup.report.quadCount,
+          labels: LabelIndex.fromStatements(statements),
+          gazetteer: Gazetteer.fromStatements(statements, config.baseIri),
+          loaded: {
+            at: new Date().toISOString(),
+            ...(commit === undefined ? {} : { sourceCommit: commit }),
+          },
+        };
+        pool.setGazetteer(data.gazetteer!);
+        opened = await openUserGraphs(config, logger, data);
+      } catch (error) {
+        await pool.close();
+        throw error;
+      }
+      try {
+        const userGraphs = opened.writes;
+        if (userGraphs !== undefined && userGraphs.quadCount > 0)
+          pool.apply({ delete: '', insert: userGraphs.nquads() });
+        // The writer reads the data files as the query workers did (after them: two cores).
+        writer = await opened.startWriter?.(inputs);
+      } catch (error) {
+        await pool.close();
+        await opened.writes?.close();
+        throw error;
+      }
     }
-    pool = poolStart.value;
-    writer = writerStart.value;
   } catch (error) {
     await stopListening();
     throw error;
@@ -404,7 +557,7 @@ export async function startServer(
     labels,
     gazetteer: data.gazetteer ?? new Gazetteer(),
     queries: await loadSavedQueries(config.queriesDir),
-    nquads: () => (writes === undefined ? data.nquads : data.nquads + writes.nquads()),
+    nquads: dumpSource(data.nquads, pool, writes),
     writes,
     ...(data.loaded === undefined ? {} : { loaded: data.loaded }),
     limits,
@@ -504,6 +657,8 @@ export async function startServer(
     cache,
     writer,
     graphs: data.graphs,
+    quadCount: data.quadCount,
+    labels,
     writes,
     journal: writes?.journal,
     get version() {

@@ -195,10 +195,9 @@ commonOptions(
         process.stderr.write(`Listening on ${url}; loading the data (${url}/ready says when).\n`);
       },
     });
-    const quads = running.graphs.reduce((n, g) => n + g.quads, 0);
     const userQuads = running.writes?.quadCount ?? 0;
     process.stderr.write(
-      `Cyber Diplomacy Graph: ${quads.toLocaleString('en')} quads in ${running.graphs.length} graphs` +
+      `Cyber Diplomacy Graph: ${running.quadCount.toLocaleString('en')} quads in ${running.graphs.length} graphs` +
         (userQuads > 0 ? ` + ${userQuads.toLocaleString('en')} in user graphs` : '') +
         `, ${config.engine} engine.\nSPARQL endpoint: ${running.url}/sparql` +
         (running.writes?.writable === true

@@ -3,7 +3,8 @@
  * labels, notations, UN symbols, demonyms, and the short names of process classes ("GGE") — built
  * from the graph at start-up. Adding a label to the data teaches the linker; no code changes.
  */
-import oxigraph from 'oxigraph';
+import type oxigraph from 'oxigraph';
+import { readStatements, type GraphStatements, type PlainTerm } from '../graph/statements.js';
 import { isAcronym, tokenize } from './tokenize.js';
 import { DCT, RDFS, RDF_TYPE, SKOS } from '../vocab.js';
 
@@ -80,6 +81,28 @@ const INCIDENT_LABEL =
 const ATTACK_WORD =
   /^(?:attacks?|cyberattacks?|hacks?|compromise|breach|intrusion|campaign|incident|ransomware|supply|chain)$/iu;
 
+const OWL_SAME_AS = 'http://www.w3.org/2002/07/owl#sameAs';
+/** Dates that place an entity in time. */
+const YEAR_PREDICATES = (cdo: string): string[] => [
+  `${cdo}startDate`,
+  `${cdo}endDate`,
+  `${DCT}issued`,
+  `${DCT}date`,
+  `${cdo}date`,
+];
+/** Links from an incident to its victims and actors. */
+const INCIDENT_PREDICATES = (cdo: string): string[] => [`${cdo}victim`, `${cdo}involvedActor`];
+/** Where names come from, in the order they are added. */
+const NAME_SOURCES = (cdo: string): Array<[string, NameSource]> => [
+  [`${SKOS}prefLabel`, 'label'],
+  [`${RDFS}label`, 'label'],
+  [`${DCT}title`, 'label'],
+  [`${SKOS}altLabel`, 'alt'],
+  [`${SKOS}notation`, 'notation'],
+  [`${cdo}symbol`, 'symbol'],
+  [`${cdo}demonym`, 'demonym'],
+];
+
 interface TrieNode {
   next: Map<string, TrieNode>;
   names: number[];
@@ -93,56 +116,85 @@ export class Gazetteer {
   public readonly normKeywords: Array<{ keys: string[]; entity: number }> = [];
 
   /**
+   * The predicates `fromStatements` reads.
+   * @param baseIri - the configured base
+   */
+  public static predicates(baseIri: string): string[] {
+    const cdo = `${baseIri}ontology#`;
+    return [
+      RDF_TYPE,
+      ...YEAR_PREDICATES(cdo),
+      `${cdo}finalReport`,
+      ...INCIDENT_PREDICATES(cdo),
+      OWL_SAME_AS,
+      ...NAME_SOURCES(cdo).map(([p]) => p),
+      `${SKOS}altLabel`,
+    ];
+  }
+
+  /**
    * Builds the gazetteer from the loaded graph (union of all graphs).
    * @param store - the dataset
    * @param baseIri - the configured base
    */
   public static fromStore(store: oxigraph.Store, baseIri: string): Gazetteer {
+    return Gazetteer.fromStatements(readStatements(store, Gazetteer.predicates(baseIri)), baseIri);
+  }
+
+  /**
+   * Builds the gazetteer from the dataset's statements (union of all graphs), one pass per
+   * predicate.
+   * @param graph - statements of at least `Gazetteer.predicates(baseIri)`
+   * @param baseIri - the configured base
+   */
+  public static fromStatements(graph: GraphStatements, baseIri: string): Gazetteer {
     const g = new Gazetteer();
     const cdo = `${baseIri}ontology#`;
     const kindOf = (cls: string): string | undefined =>
       cls.startsWith(cdo) ? KIND_OF_CLASS[cls.slice(cdo.length)] : undefined;
     const index = new Map<string, number>();
-    const literals = (s: oxigraph.Term | null, p: string): oxigraph.Literal[] =>
-      store
-        .match(s as oxigraph.NamedNode, oxigraph.namedNode(p), null, null)
-        .map((q) => q.object)
-        .filter((o): o is oxigraph.Literal => o.termType === 'Literal');
-    const years = (iri: oxigraph.NamedNode): number[] => {
+    /** Subject → objects of one predicate, in statement order. */
+    const bySubject = (p: string): Map<string, PlainTerm[]> => {
+      const out = new Map<string, PlainTerm[]>();
+      for (const q of graph.statements(p)) {
+        const list = out.get(q.subject.value);
+        if (list === undefined) out.set(q.subject.value, [q.object]);
+        else list.push(q.object);
+      }
+      return out;
+    };
+    const literalsOf = (objects: readonly PlainTerm[] | undefined): PlainTerm[] =>
+      (objects ?? []).filter((o) => o.termType === 'Literal');
+    const types = bySubject(RDF_TYPE);
+    const prefLabels = bySubject(`${SKOS}prefLabel`);
+    const rdfsLabels = bySubject(`${RDFS}label`);
+    const altLabels = bySubject(`${SKOS}altLabel`);
+    const finalReports = bySubject(`${cdo}finalReport`);
+    const dates = YEAR_PREDICATES(cdo).map(bySubject);
+    const years = (iri: string): number[] => {
       const out = new Set<number>();
-      for (const p of [
-        `${cdo}startDate`,
-        `${cdo}endDate`,
-        `${DCT}issued`,
-        `${DCT}date`,
-        `${cdo}date`,
-      ]) {
-        for (const l of literals(iri, p)) {
+      for (const byS of dates) {
+        for (const l of literalsOf(byS.get(iri))) {
           const y = /^(\d{4})/u.exec(l.value);
           if (y?.[1] !== undefined) out.add(Number(y[1]));
         }
       }
       return [...out].sort();
     };
-    for (const q of store.match(null, oxigraph.namedNode(RDF_TYPE), null, null)) {
+    for (const q of graph.statements(RDF_TYPE)) {
       if (q.subject.termType !== 'NamedNode' || q.object.termType !== 'NamedNode') continue;
       const kind = kindOf(q.object.value);
       if (kind === undefined || index.has(q.subject.value)) continue;
-      const subject = q.subject;
+      const subject = q.subject.value;
       const label =
-        literals(subject, `${SKOS}prefLabel`).find((l) => l.language === 'en')?.value ??
-        literals(subject, `${RDFS}label`).find((l) => l.language === 'en' || l.language === '')
+        literalsOf(prefLabels.get(subject)).find((l) => l.language === 'en')?.value ??
+        literalsOf(rdfsLabels.get(subject)).find((l) => l.language === 'en' || l.language === '')
           ?.value ??
-        subject.value;
-      const finalReport = store.match(
-        subject,
-        oxigraph.namedNode(`${cdo}finalReport`),
-        null,
-        null,
-      )[0]?.object.value;
-      index.set(subject.value, g.entities.length);
+        subject;
+      const finalReport = finalReports.get(subject)?.[0]?.value;
+      index.set(subject, g.entities.length);
       g.entities.push({
-        iri: subject.value,
+        iri: subject,
         kind,
         label,
         years: years(subject),
@@ -150,36 +202,26 @@ export class Gazetteer {
       });
     }
     // Victims and actors know their incidents: "the SolarWinds hack", "the Nobelium attack".
-    for (const p of [`${cdo}victim`, `${cdo}involvedActor`]) {
-      for (const q of store.match(null, oxigraph.namedNode(p), null, null)) {
+    const incidents = new Map<number, Set<string>>();
+    for (const p of INCIDENT_PREDICATES(cdo)) {
+      for (const q of graph.statements(p)) {
         const who = index.get(q.object.value);
         if (who === undefined || !index.has(q.subject.value)) continue;
-        const e = g.entities[who] as { incidents?: string[] };
-        e.incidents = [...new Set([...(e.incidents ?? []), q.subject.value])];
+        let set = incidents.get(who);
+        if (set === undefined) incidents.set(who, (set = new Set()));
+        set.add(q.subject.value);
       }
     }
+    for (const [who, set] of incidents)
+      (g.entities[who] as { incidents?: string[] }).incidents = [...set];
     // Entities the data says are the same (owl:sameAs) share one entry: the names of the subject go
     // to the object, so "Microsoft" is one organisation, not two competing ones.
-    for (const q of store.match(
-      null,
-      oxigraph.namedNode('http://www.w3.org/2002/07/owl#sameAs'),
-      null,
-      null,
-    )) {
+    for (const q of graph.statements(OWL_SAME_AS)) {
       const target = index.get(q.object.value);
       if (target !== undefined && index.has(q.subject.value)) index.set(q.subject.value, target);
     }
-    const nameSources: Array<[string, NameSource]> = [
-      [`${SKOS}prefLabel`, 'label'],
-      [`${RDFS}label`, 'label'],
-      [`${DCT}title`, 'label'],
-      [`${SKOS}altLabel`, 'alt'],
-      [`${SKOS}notation`, 'notation'],
-      [`${cdo}symbol`, 'symbol'],
-      [`${cdo}demonym`, 'demonym'],
-    ];
-    for (const [predicate, source] of nameSources) {
-      for (const q of store.match(null, oxigraph.namedNode(predicate), null, null)) {
+    for (const [predicate, source] of NAME_SOURCES(cdo)) {
+      for (const q of graph.statements(predicate)) {
         const e = index.get(q.subject.value);
         if (e === undefined || q.object.termType !== 'Literal') continue;
         // A state's three-letter notation ("FRA") is a code, not a name people write in prose.
@@ -190,14 +232,10 @@ export class Gazetteer {
     // Short names of process classes ("GGE", "OEWG") name every instance: context decides which.
     for (const [entityIndex, entity] of g.entities.entries()) {
       if (entity.kind !== 'process') continue;
-      for (const t of store.match(
-        oxigraph.namedNode(entity.iri),
-        oxigraph.namedNode(RDF_TYPE),
-        null,
-        null,
-      )) {
-        for (const p of [`${RDFS}label`, `${SKOS}altLabel`]) {
-          for (const l of literals(t.object, p))
+      for (const t of types.get(entity.iri) ?? []) {
+        if (t.termType === 'Literal') continue;
+        for (const labels of [rdfsLabels, altLabels]) {
+          for (const l of literalsOf(labels.get(t.value)))
             g.addName(entityIndex, 'class', l.value, l.language);
         }
       }

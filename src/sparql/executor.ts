@@ -171,6 +171,8 @@ export interface Executor {
   apply(change: DataChange): void;
   /** Works out what a write would do, leaving the data as it was (the writer only). */
   evaluateWrite(request: WriteRequest): Promise<WriteEvaluation>;
+  /** The whole dataset as N-Quads, changes applied (for the dumps). */
+  dump(): string;
   free(): void;
 }
 
@@ -303,6 +305,15 @@ export function serializeError(error: unknown): SerializedError {
 export function createOxigraphExecutor(nquads: string, options: ExecutorOptions): Executor {
   const store = new oxigraph.Store();
   store.load(nquads, { format: 'application/n-quads' });
+  return oxigraphExecutor(store, options);
+}
+
+/**
+ * The Oxigraph executor over a store already loaded; it owns the store from now on.
+ * @param store - the dataset
+ * @param options - row cap
+ */
+export function oxigraphExecutor(store: oxigraph.Store, options: ExecutorOptions): Executor {
   let evaluator: WriteEvaluator | undefined;
   return {
     name: 'oxigraph',
@@ -364,6 +375,9 @@ export function createOxigraphExecutor(nquads: string, options: ExecutorOptions)
       evaluator ??= new WriteEvaluator(store, options.writes);
       return evaluator.evaluate(request);
     },
+    dump(): string {
+      return store.dump({ format: 'application/n-quads' });
+    },
     free(): void {
       freeStore(store);
     },
@@ -402,6 +416,8 @@ export async function createComunicaExecutor(
   const [{ QueryEngine }, n3] = await Promise.all([import('@comunica/query-sparql'), import('n3')]);
   const store = new n3.Store(new n3.Parser({ format: 'N-Quads' }).parse(nquads));
   const engine = new QueryEngine();
+  /** Whether a change was applied since `nquads` (the dump then comes from the store). */
+  let changed = false;
   // Over SPARQL endpoints, an (empty) in-memory store is a source too: with one endpoint alone,
   // Comunica hands the whole query — SERVICE included — to that endpoint, which would then reach out
   // itself (Virtuoso refuses: "SQ070 … SPARQL_SINV") and never through our allowlist and time limits.
@@ -465,9 +481,16 @@ export async function createComunicaExecutor(
         new n3.Parser({ format: 'N-Quads', blankNodePrefix: '' }).parse(text);
       store.removeQuads(parse(change.delete));
       store.addQuads(parse(change.insert));
+      changed = true;
     },
     evaluateWrite(): Promise<WriteEvaluation> {
       return Promise.reject(new Error('Writes are worked out by an Oxigraph executor.'));
+    },
+    dump(): string {
+      if (!changed) return nquads;
+      return new n3.Writer({ format: 'N-Quads' }).quadsToString(
+        store.getQuads(null, null, null, null),
+      );
     },
     free(): void {
       // The N3 store is garbage-collected with this executor.

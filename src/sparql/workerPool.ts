@@ -8,7 +8,14 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EngineName } from '../config.js';
-import { HttpError, QueryTimeoutHttpError, ServiceUnavailableHttpError } from '../errors.js';
+import {
+  DataLoadError,
+  HttpError,
+  QueryTimeoutHttpError,
+  ServiceUnavailableHttpError,
+} from '../errors.js';
+import type { LoadProgress } from '../graph/load.js';
+import { mergeStatements, type SerializedStatements } from '../graph/statements.js';
 import type { Logger } from '../log.js';
 import type {
   DataChange,
@@ -23,14 +30,30 @@ import type {
   WriteEvaluatorOptions,
   WriteRequest,
 } from '../graph/writeEvaluation.js';
-import type { WorkerInit, WorkerMessage, WorkerReply } from './worker.js';
+import type { WorkerInit, WorkerMessage, WorkerOpen, WorkerReply } from './worker.js';
 import type { Gazetteer } from '../linker/gazetteer.js';
 import type { LinkJob, LinkOutcome } from '../linker/job.js';
+import type { DatasetReport, StatementsShare, WorkerInput } from './workerDataset.js';
+
+/** What the workers load. */
+export interface PoolData {
+  /** Data files (each into its own graph, read by the workers) or prepared N-Quads. */
+  readonly inputs: readonly WorkerInput[];
+  /**
+   * Predicates whose statements the start-up indexes read, heaviest first: the workers share the
+   * reading (with the list of every predicate used) as they start.
+   */
+  readonly statements?: readonly string[];
+  /** Changes to apply over the inputs before the first query (e.g. the user graphs). */
+  readonly changes?: readonly DataChange[];
+  /** The linker's names, when known now: the workers then also run linking jobs (`link`). */
+  readonly gazetteer?: Gazetteer;
+}
 
 export interface WorkerPoolOptions {
   readonly engine: EngineName;
-  /** The dataset as N-Quads text. */
-  readonly nquads: string;
+  /** The dataset; the workers start while it is still being prepared. */
+  readonly data: PoolData | Promise<PoolData>;
   readonly size: number;
   readonly maxRows: number;
   readonly serviceAllowlist: readonly string[];
@@ -42,12 +65,17 @@ export interface WorkerPoolOptions {
   readonly logger: Logger;
   /** Told about every query that reached a worker: its engine time and how it ended (metrics). */
   readonly onQueryDone?: (ms: number, outcome: QueryOutcome) => void;
-  /** The linker's names: given, the workers also run linking jobs (`link`). */
-  readonly gazetteer?: Gazetteer;
-  /** Changes to apply over `nquads` before the first query (e.g. the user graphs). */
-  readonly changes?: readonly DataChange[];
   /** Makes this the writer pool: its (Oxigraph) workers work out writes. */
   readonly writes?: WriteEvaluatorOptions;
+  /** Progress through the files (reported by one worker). */
+  readonly onProgress?: (event: LoadProgress) => void;
+}
+
+/** What the workers found when they loaded the dataset. */
+export interface PoolStartup {
+  readonly report: DatasetReport;
+  /** The statements asked for in `statements`, with the list of predicates. */
+  readonly statements: SerializedStatements;
 }
 
 /** How a query that reached a worker ended. */
@@ -55,10 +83,11 @@ export type QueryOutcome = 'ok' | 'error' | 'timeout' | 'crash';
 
 interface Task {
   readonly id: number;
-  /** A query, a linking job, or a write to work out. */
+  /** A query, a linking job, a write to work out, or a dump of the data. */
   readonly request: QueryRequest | undefined;
   readonly link: LinkJob | undefined;
   readonly write: WriteRequest | undefined;
+  readonly dump: boolean;
   readonly timeoutMs: number;
   readonly enqueuedAt: number;
   readonly client: string | undefined;
@@ -113,9 +142,11 @@ export class WorkerPool implements QueryEngine {
   public readonly name: EngineName;
   public description = '';
   private readonly options: WorkerPoolOptions;
-  private readonly init: Omit<WorkerInit, 'changes'>;
-  /** Every change since `nquads`, in order: a worker started later applies them all. */
-  private changes: DataChange[];
+  private readonly init: WorkerInit;
+  /** The linker's names, once known: sent to every worker, present and future. */
+  private gazetteer: Gazetteer | undefined;
+  /** Every change since the data was written, in order: a worker started later applies them all. */
+  private changes: DataChange[] = [];
   private changeSeq = 0;
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
@@ -128,19 +159,19 @@ export class WorkerPool implements QueryEngine {
   /** Queries after which the engine could not be trusted, so their worker was replaced. */
   public crashes = 0;
 
+  /** What the workers found at start (the first one's report, everyone's statements). */
+  public startup: PoolStartup | undefined;
+
+  /** What replacement workers load, and the SHA-256 each data file must still have. */
+  private reopen: { inputs: readonly WorkerInput[]; expect: readonly string[] } | undefined;
+
   private constructor(options: WorkerPoolOptions) {
     this.options = options;
     this.name = options.engine;
-    const bytes = Buffer.from(options.nquads, 'utf8');
-    const data = new SharedArrayBuffer(bytes.length);
-    bytes.copy(Buffer.from(data));
     this.init = {
       engine: options.engine,
-      data,
-      length: bytes.length,
       maxRows: options.maxRows,
       serviceAllowlist: options.serviceAllowlist,
-      ...(options.gazetteer === undefined ? {} : { gazetteer: options.gazetteer }),
       ...(options.writes === undefined ? {} : { writes: options.writes }),
       ...(options.serviceTimeoutMs === undefined
         ? {}
@@ -149,37 +180,80 @@ export class WorkerPool implements QueryEngine {
         ? {}
         : { serviceTimeouts: options.serviceTimeouts }),
     };
-    this.changes = [...(options.changes ?? [])];
   }
 
   /**
-   * Starts `size` workers and resolves once every one has loaded the dataset.
+   * Starts `size` workers, gives them the dataset once it is ready, and resolves once every one
+   * has loaded it.
+   * @throws DataLoadError when a data file does not parse (nothing is served)
    * @throws Error when a worker cannot start (its message says why)
    */
   public static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
     const pool = new WorkerPool(options);
-    await Promise.all(Array.from({ length: options.size }, () => pool.addSlot()));
+    const n = options.size;
+    try {
+      for (let i = 0; i < n; i++)
+        pool.slots.push({
+          worker: undefined,
+          ready: false,
+          task: undefined,
+          timer: undefined,
+          blamed: undefined,
+        });
+      const started = pool.slots.map((slot) => pool.spawn(slot));
+      const ready = Promise.all(started.map((s) => s.ready));
+      ready.catch(() => undefined); // awaited below; a worker may fail before the data is ready
+      const data = await options.data;
+      pool.changes = [...(data.changes ?? [])];
+      pool.gazetteer = data.gazetteer;
+      const share: StatementsShare | undefined =
+        data.statements === undefined
+          ? undefined
+          : {
+              // The list of every predicate (a scan of the whole store) first: it takes longest.
+              items: ['', ...data.statements],
+              next: new Int32Array(new SharedArrayBuffer(4)),
+            };
+      started.forEach((s, i) =>
+        s.worker.postMessage({
+          ...pool.openMessage(data.inputs),
+          ...(share === undefined ? {} : { share }),
+          progress: i === 0 && options.onProgress !== undefined,
+        } satisfies WorkerOpen),
+      );
+      const reports = await ready;
+      const expect = reports[0]!.files.map((f) => f.sha256);
+      const differs = reports.find((r) => r.files.some((f, i) => f.sha256 !== expect[i]));
+      if (differs !== undefined)
+        throw new Error('The data files changed while the server was starting; start it again.');
+      pool.reopen = { inputs: data.inputs, expect };
+      pool.startup = {
+        report: reports[0]!,
+        statements: mergeStatements(reports.flatMap((r) => r.statements ?? [])),
+      };
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
     return pool;
   }
 
-  private addSlot(): Promise<void> {
-    const slot: Slot = {
-      worker: undefined,
-      ready: false,
-      task: undefined,
-      timer: undefined,
-      blamed: undefined,
+  /** What a worker loads: the inputs, then every change so far; and the gazetteer, if known. */
+  private openMessage(inputs: readonly WorkerInput[]): WorkerOpen {
+    return {
+      type: 'open',
+      inputs,
+      changes: [...this.changes],
+      ...(this.gazetteer === undefined ? {} : { gazetteer: this.gazetteer }),
     };
-    this.slots.push(slot);
-    return this.spawn(slot);
   }
 
-  private spawn(slot: Slot): Promise<void> {
-    // The changes so far travel with the worker's start; later ones are posted to it like to the rest.
-    const worker = startWorker({ ...this.init, changes: [...this.changes] });
+  /** Starts a worker in `slot`; `ready` settles when it has loaded the dataset it is sent. */
+  private spawn(slot: Slot): { worker: Worker; ready: Promise<DatasetReport> } {
+    const worker = startWorker(this.init);
     slot.worker = worker;
     slot.ready = false;
-    return new Promise<void>((resolve, reject) => {
+    const ready = new Promise<DatasetReport>((resolve, reject) => {
       let started = false;
       worker.on('message', (reply: WorkerReply) => {
         if (reply.type === 'ready') {
@@ -187,10 +261,17 @@ export class WorkerPool implements QueryEngine {
           this.description = reply.description;
           slot.ready = true;
           slot.blamed = undefined;
-          resolve();
+          resolve(reply.report);
           this.dispatch();
+        } else if (reply.type === 'progress') {
+          this.options.onProgress?.(reply.event);
         } else if (reply.type === 'init-error') {
-          reject(new Error(`Query worker failed to start: ${reply.message}`));
+          const d = reply.dataError;
+          reject(
+            d === undefined
+              ? new Error(`Query worker failed to start: ${reply.message}`)
+              : new DataLoadError(d.file, d.detail, d.line, d.column),
+          );
           void worker.terminate();
         } else if (reply.type === 'apply-error') {
           // Its copy of the data is now unknown: start a fresh one, which applies every change.
@@ -223,19 +304,31 @@ export class WorkerPool implements QueryEngine {
           );
         }
         if (started) this.replace(slot);
+        else reject(new Error(`Query worker stopped while loading the data (exit code ${code}).`));
       });
     });
+    return { worker, ready };
   }
 
-  private replace(slot: Slot): void {
-    if (this.closed) return;
+  private replace(slot: Slot, attempt = 0): void {
+    if (this.closed || this.reopen === undefined) return;
     this.replacements++;
-    this.spawn(slot).catch((error: unknown) => {
+    const { worker, ready } = this.spawn(slot);
+    // The changes so far travel with the worker's start; later ones are posted to it like to the rest.
+    worker.postMessage({
+      ...this.openMessage(this.reopen.inputs),
+      expect: this.reopen.expect,
+    } satisfies WorkerOpen);
+    ready.catch((error: unknown) => {
+      // The client it was blamed on is not held to it while no worker can take its place.
+      slot.blamed = undefined;
+      this.dispatch();
+      const seconds = Math.min(60, 2 ** attempt);
       this.options.logger.error(
         { err: error },
-        'could not replace a query worker; retrying in 1 s',
+        `could not replace a query worker; retrying in ${seconds} s`,
       );
-      setTimeout(() => this.replace(slot), 1000).unref();
+      setTimeout(() => this.replace(slot, attempt + 1), seconds * 1000).unref();
     });
   }
 
@@ -363,13 +456,15 @@ export class WorkerPool implements QueryEngine {
           ? { type: 'write', id: task.id, request: task.write }
           : task.link !== undefined
             ? { type: 'link', id: task.id, link: task.link }
-            : { type: 'query', id: task.id, request: task.request! }) satisfies WorkerMessage,
+            : task.dump
+              ? { type: 'dump', id: task.id }
+              : { type: 'query', id: task.id, request: task.request! }) satisfies WorkerMessage,
       );
     }
   }
 
   private enqueue<T>(
-    job: { request?: QueryRequest; link?: LinkJob; write?: WriteRequest },
+    job: { request?: QueryRequest; link?: LinkJob; write?: WriteRequest; dump?: true },
     options: QueryOptions,
   ): Promise<T> {
     if (this.closed)
@@ -380,6 +475,7 @@ export class WorkerPool implements QueryEngine {
         request: job.request,
         link: job.link,
         write: job.write,
+        dump: job.dump === true,
         timeoutMs: options.timeoutMs ?? this.options.defaultTimeoutMs,
         enqueuedAt: performance.now(),
         client: options.client,
@@ -438,9 +534,29 @@ export class WorkerPool implements QueryEngine {
    * @throws Error when the pool was started without a gazetteer
    */
   public link(job: LinkJob, options: QueryOptions = {}): Promise<LinkOutcome> {
-    if (this.init.gazetteer === undefined)
+    if (this.gazetteer === undefined)
       return Promise.reject(new Error('The worker pool was started without a gazetteer.'));
     return this.enqueue<LinkOutcome>({ link: job }, options);
+  }
+
+  /**
+   * Gives the workers the linker's names (built once the workers have loaded large data), so that
+   * they run linking jobs (`link`).
+   * @param gazetteer - the linker's names
+   */
+  public setGazetteer(gazetteer: Gazetteer): void {
+    if (this.closed) return;
+    this.gazetteer = gazetteer;
+    for (const slot of this.slots)
+      slot.worker?.postMessage({ type: 'gazetteer', gazetteer } satisfies WorkerMessage);
+  }
+
+  /**
+   * The whole dataset as N-Quads, changes applied, written by one of the workers (for the dumps).
+   * @param timeoutMs - deadline (the default query deadline when absent)
+   */
+  public dump(timeoutMs?: number): Promise<string> {
+    return this.enqueue<string>({ dump: true }, timeoutMs === undefined ? {} : { timeoutMs });
   }
 
   /** Queries waiting for a worker. */

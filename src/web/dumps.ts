@@ -29,11 +29,12 @@ export const DUMPS: readonly Dump[] = [
 
 /** Lazily built, cached dump files. */
 export class DumpStore {
-  private readonly cache = new Map<string, Buffer>();
+  private readonly cache = new Map<string, Promise<Buffer>>();
   private cachedVersion: string | undefined;
 
   /**
-   * @param nquads - the dataset as N-Quads (fetched from a remote store, there)
+   * @param nquads - the dataset as N-Quads, asked for when a dump is first requested (fetched from
+   *   a query worker in large-data mode, from a remote store there)
    * @param prefixes - prefixes for the Turtle dump
    * @param version - the data version; cached dumps are rebuilt when it changes
    */
@@ -54,15 +55,21 @@ export class DumpStore {
     }
     let bytes = this.cache.get(name);
     if (bytes === undefined) {
-      const nquads = await this.nquads();
-      const text =
-        dump.mediaType === 'application/n-quads'
-          ? nquads
-          : convertNTriples(unionTriples(nquads), 'text/turtle', this.prefixes);
-      bytes = gzipSync(text);
-      this.cache.set(name, bytes);
+      const building = Promise.resolve(this.nquads()).then((nquads) =>
+        gzipSync(
+          dump.mediaType === 'application/n-quads'
+            ? nquads
+            : convertNTriples(unionTriples(nquads), 'text/turtle', this.prefixes),
+        ),
+      );
+      bytes = building;
+      this.cache.set(name, building);
+      // A failure (say, a worker timing out) is not kept: the next request tries again.
+      building.catch(() => {
+        if (this.cache.get(name) === building) this.cache.delete(name);
+      });
     }
-    return { dump, bytes };
+    return { dump, bytes: await bytes };
   }
 }
 

@@ -6,7 +6,8 @@
  * The user graphs, which change while the server runs, sit in an overlay: a second, small index
  * rebuilt from them (lazily, on the first look-up after a write) and consulted after this one.
  */
-import oxigraph from 'oxigraph';
+import type oxigraph from 'oxigraph';
+import { readStatements, type GraphStatements } from '../graph/statements.js';
 import { DCT, RDFS, RDF_TYPE, SKOS } from '../vocab.js';
 
 /** Predicates that name a thing, best first. */
@@ -36,10 +37,11 @@ export interface Suggestion {
   readonly types: readonly string[];
 }
 
+/** What the index knows of an IRI; each collection made when first needed (most have one). */
 interface Entry {
-  labels: Map<string, string>; // language ('' for none) → label
-  names: Set<string>;
-  types: Set<string>;
+  labels?: Map<string, string>; // language ('' for none) → label
+  names?: Set<string>;
+  types?: Set<string>;
 }
 
 /** Folds case, accents, punctuation and spacing so "13(k)", "13 (K)" and "13k" meet. */
@@ -56,8 +58,12 @@ type Linkset = { predicate: string; host: string; count: number };
 
 export class LabelIndex {
   private readonly entries = new Map<string, Entry>();
-  /** Sorted (normalized name, iri, name) triples for prefix search. */
-  private keys: Array<[string, string, string]> = [];
+  /** For prefix search, sorted by key: normalized names (and their later words), … */
+  private keyTexts: string[] = [];
+  /** … the IRI each names … */
+  private keyIris: string[] = [];
+  /** … and the name as written. */
+  private keyNames: string[] = [];
   private readonly ownClassCounts = new Map<string, number>();
   private ownTripleCount = 0;
   private ownPredicates: string[] = [];
@@ -88,7 +94,8 @@ export class LabelIndex {
     const counts = new Map(this.ownClassCounts);
     for (const [iri, e] of overlay.entries) {
       const known = this.entries.get(iri)?.types;
-      for (const t of e.types) if (known?.has(t) !== true) counts.set(t, (counts.get(t) ?? 0) + 1);
+      for (const t of e.types ?? [])
+        if (known?.has(t) !== true) counts.set(t, (counts.get(t) ?? 0) + 1);
     }
     return counts;
   }
@@ -128,38 +135,54 @@ export class LabelIndex {
     return merged;
   }
 
+  /** The predicates `fromStatements` reads. */
+  public static readonly PREDICATES: readonly string[] = [
+    RDF_TYPE,
+    ...LABEL_PREDICATES,
+    ...ALT_PREDICATES,
+    ...LINK_PREDICATES,
+  ];
+
   /**
    * Builds the index from a store (union of all graphs).
    * @param store - the loaded dataset
    */
   public static fromStore(store: oxigraph.Store): LabelIndex {
+    return LabelIndex.fromStatements(readStatements(store, LabelIndex.PREDICATES));
+  }
+
+  /**
+   * Builds the index from the dataset's statements (union of all graphs).
+   * @param graph - statements of at least `LabelIndex.PREDICATES`
+   */
+  public static fromStatements(graph: GraphStatements): LabelIndex {
     const index = new LabelIndex();
-    index.ownTripleCount = store.size;
+    index.ownTripleCount = graph.quadCount;
     const seenTypes = new Set<string>();
-    for (const q of store.match(null, oxigraph.namedNode(RDF_TYPE), null, null)) {
+    for (const q of graph.statements(RDF_TYPE)) {
       if (q.subject.termType !== 'NamedNode' || q.object.termType !== 'NamedNode') continue;
       const key = `${q.subject.value} ${q.object.value}`;
       if (seenTypes.has(key)) continue;
       seenTypes.add(key);
-      index.entry(q.subject.value).types.add(q.object.value);
+      (index.entry(q.subject.value).types ??= new Set()).add(q.object.value);
       index.ownClassCounts.set(q.object.value, (index.ownClassCounts.get(q.object.value) ?? 0) + 1);
     }
     for (const predicate of [...LABEL_PREDICATES].reverse()) {
-      for (const q of store.match(null, oxigraph.namedNode(predicate), null, null)) {
+      for (const q of graph.statements(predicate)) {
         if (q.subject.termType !== 'NamedNode' || q.object.termType !== 'Literal') continue;
         const e = index.entry(q.subject.value);
-        e.labels.set(q.object.language, q.object.value);
-        e.names.add(q.object.value);
+        (e.labels ??= new Map()).set(q.object.language, q.object.value);
+        (e.names ??= new Set()).add(q.object.value);
       }
     }
     for (const predicate of ALT_PREDICATES) {
-      for (const q of store.match(null, oxigraph.namedNode(predicate), null, null)) {
+      for (const q of graph.statements(predicate)) {
         if (q.subject.termType !== 'NamedNode' || q.object.termType !== 'Literal') continue;
-        index.entry(q.subject.value).names.add(q.object.value);
+        (index.entry(q.subject.value).names ??= new Set()).add(q.object.value);
       }
     }
     for (const predicate of LINK_PREDICATES) {
-      for (const q of store.match(null, oxigraph.namedNode(predicate), null, null)) {
+      for (const q of graph.statements(predicate)) {
         if (q.object.termType !== 'NamedNode' || !/^https?:/u.test(q.object.value)) continue;
         const host = new URL(q.object.value).host;
         const key = `${predicate} ${host}`;
@@ -168,33 +191,39 @@ export class LabelIndex {
         index.ownLinksets.set(key, entry);
       }
     }
-    index.ownPredicates = (
-      store.query(
-        'SELECT DISTINCT ?p WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }',
-      ) as Array<Map<string, oxigraph.Term>>
-    )
-      .map((row) => row.get('p')!.value)
-      .sort();
-    const keys: Array<[string, string, string]> = [];
+    index.ownPredicates = [...graph.predicates];
+    const texts: string[] = [];
+    const iris: string[] = [];
+    const names: string[] = [];
+    const add = (text: string, iri: string, name: string): void => {
+      texts.push(text);
+      iris.push(iri);
+      names.push(name);
+    };
     for (const [iri, e] of index.entries) {
-      for (const name of e.names) {
+      for (const name of e.names ?? []) {
         const n = normalize(name);
         if (n === '') continue;
-        keys.push([n, iri, name]);
+        add(n, iri, name);
         // Also index from each later word, so "Call" finds "Paris Call".
         const words = n.split(' ');
-        for (let i = 1; i < words.length; i++) keys.push([words.slice(i).join(' '), iri, name]);
+        for (let i = 1; i < words.length; i++) add(words.slice(i).join(' '), iri, name);
       }
     }
-    keys.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    index.keys = keys;
+    // By key, keeping the order met among equal keys.
+    const order = Array.from(texts.keys()).sort((i, j) =>
+      texts[i]! < texts[j]! ? -1 : texts[i]! > texts[j]! ? 1 : i - j,
+    );
+    index.keyTexts = order.map((i) => texts[i]!);
+    index.keyIris = order.map((i) => iris[i]!);
+    index.keyNames = order.map((i) => names[i]!);
     return index;
   }
 
   private entry(iri: string): Entry {
     let e = this.entries.get(iri);
     if (e === undefined) {
-      e = { labels: new Map(), names: new Set(), types: new Set() };
+      e = {};
       this.entries.set(iri, e);
     }
     return e;
@@ -265,15 +294,17 @@ export class LabelIndex {
   /** This index's own matches for a normalized query: IRI → best score and the name that matched. */
   private matches(q: string, limit: number): Map<string, { score: number; matched: string }> {
     let lo = 0;
-    let hi = this.keys.length;
+    let hi = this.keyTexts.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.keys[mid]![0] < q) lo = mid + 1;
+      if (this.keyTexts[mid]! < q) lo = mid + 1;
       else hi = mid;
     }
     const scored = new Map<string, { score: number; matched: string }>();
-    for (let i = lo; i < this.keys.length; i++) {
-      const [key, iri, name] = this.keys[i]!;
+    for (let i = lo; i < this.keyTexts.length; i++) {
+      const key = this.keyTexts[i]!;
+      const iri = this.keyIris[i]!;
+      const name = this.keyNames[i]!;
       if (!key.startsWith(q)) break;
       const full = normalize(name);
       const score = full === q ? 0 : full.startsWith(q) ? 1 : 2;
@@ -295,7 +326,8 @@ export class LabelIndex {
     const declared = [...this.entries.entries(), ...(this.overlay?.entries.entries() ?? [])]
       .filter(
         ([, e]) =>
-          e.types.has('http://www.w3.org/2002/07/owl#Class') || e.types.has(`${RDFS}Class`),
+          e.types?.has('http://www.w3.org/2002/07/owl#Class') === true ||
+          e.types?.has(`${RDFS}Class`) === true,
       )
       .map(([iri]) => iri);
     return [...new Set([...this.classCounts.keys(), ...declared])].sort();
@@ -306,7 +338,7 @@ export class LabelIndex {
     const out = new Map<string, { iri: string; label: string }>();
     for (const entries of [this.entries, this.overlay?.entries ?? new Map<string, Entry>()]) {
       for (const [iri, e] of entries) {
-        if (e.types.has(classIri) && !out.has(iri))
+        if (e.types?.has(classIri) === true && !out.has(iri))
           out.set(iri, { iri, label: this.label(iri) ?? iri });
       }
     }

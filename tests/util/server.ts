@@ -15,7 +15,8 @@ export const SHARED = path.resolve(REPO_ROOT, '..', 'shared');
 /**
  * Starts a server over the given settings (default: the mini fixture, Oxigraph, silent logs).
  * @param overrides - config settings
- * @param options - start-up callbacks (listening, progress)
+ * @param options - start-up callbacks (listening, progress; the size above which the workers load
+ *   the data)
  */
 export async function startTestServer(
   overrides: ConfigInput = {},

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataLoadError } from '../../../src/errors.js';
 import { findDataSources, graphIriForFile } from '../../../src/graph/files.js';
-import { loadDataset, parsePosition } from '../../../src/graph/load.js';
+import { loadDataset, loadFile, parsePosition } from '../../../src/graph/load.js';
 import { FIXTURES, MINI } from '../../util/server.js';
 
 const BASE = 'https://w3id.org/cyber-diplomacy/';
@@ -94,6 +94,58 @@ describe('loadDataset progress', () => {
       await writeFile(path.join(dir, 'big.nt'), lines.join(''));
       const error = await loadDataset(await findDataSources([dir], BASE)).catch((e: unknown) => e);
       expect((error as DataLoadError).line).toBe(100_001);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('loadFile', () => {
+  it('streams a large file with characters split between its pieces, as loadDataset reads it whole', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const oxigraph = (await import('oxigraph')).default;
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'cdg-stream-'));
+    try {
+      const piece = 8 * 1024 * 1024;
+      // Lines of plain ASCII up to just before a piece boundary, then a line whose 2-, 3- or
+      // 4-byte character straddles it.
+      for (const [name, char] of [
+        ['two', 'é'],
+        ['three', '€'],
+        ['four', '😀'],
+      ] as const) {
+        const filler = '<http://example.org/s> <http://example.org/p> "x" .\n';
+        let text = filler.repeat(Math.floor((piece - 200) / filler.length));
+        const head = '<http://example.org/t> <http://example.org/p> "';
+        text += head + 'a'.repeat(piece - Buffer.byteLength(text) - head.length - 1);
+        text += `${char}" .\n${filler.repeat(1000)}`;
+        expect(Buffer.byteLength(text.slice(0, text.indexOf(char)))).toBe(piece - 1);
+        const file = path.join(dir, `${name}.nt`);
+        await writeFile(file, text);
+        const [source] = await findDataSources([file], BASE);
+        const store = new oxigraph.Store();
+        const loaded = loadFile(store, source!, 0, 1);
+        const whole = await loadDataset([source!]);
+        expect(loaded.quads).toBe(whole.quadCount);
+        expect(loaded.sha256).toBe(whole.graphs[0]!.sha256);
+        expect(store.has(whole.store.match(oxigraph.namedNode('http://example.org/t'))[0]!)).toBe(
+          true,
+        );
+        // A lone lead byte at the boundary is not UTF-8.
+        const bad = Buffer.from(text);
+        bad[piece] = 0x41;
+        await writeFile(file, bad);
+        const error = (() => {
+          try {
+            loadFile(new oxigraph.Store(), source!, 0, 1);
+          } catch (e) {
+            return e;
+          }
+          return undefined;
+        })();
+        expect((error as DataLoadError).message).toMatch(/not valid UTF-8/);
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
