@@ -132,13 +132,53 @@ export interface SerializedResults {
   readonly truncated: boolean;
 }
 
+/** Index of the closing quote of the JSON string whose opening quote is at `start`. */
+function stringEnd(json: string, start: number): number {
+  for (let at = start; ;) {
+    at = json.indexOf('"', at + 1);
+    if (at === -1) throw new Error('Unterminated string in SPARQL JSON results.');
+    let backslashes = 0;
+    while (json.charCodeAt(at - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return at;
+  }
+}
+
+/**
+ * Counts the rows of SPARQL JSON results in our canonical form (Oxigraph's: `{"head":…,
+ * "results":{"bindings":[{…},…]}}`, the same bytes as `JSON.stringify` of it) without parsing them,
+ * and cuts them at `maxRows`: a row is an object opened three levels down, in the bindings array.
+ * @param json - canonical SPARQL JSON results
+ * @param maxRows - the cap
+ */
+export function capCanonicalJson(json: string, maxRows: number): SerializedResults {
+  let depth = 0;
+  let rows = 0;
+  let cut = -1;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 0x22) i = stringEnd(json, i);
+    else if (c === 0x7b || c === 0x5b) {
+      if (c === 0x7b && depth === 3) {
+        // The first row past the cap: the answer ends before it (and the comma before it).
+        if (rows === maxRows) cut = maxRows === 0 ? i : i - 1;
+        rows++;
+      }
+      depth++;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  if (rows === 0 && json.includes('"boolean":')) return { body: json, rows: 1, truncated: false };
+  if (rows <= maxRows) return { body: json, rows, truncated: false };
+  return { body: `${json.slice(0, cut)}]}}`, rows: maxRows, truncated: true };
+}
+
 /**
  * Applies the row cap and writes the requested format from SPARQL JSON text.
- * The JSON is parsed only when it must be (a non-JSON target, or text long enough to exceed the cap).
+ * The JSON is parsed only when it must be (a non-JSON target, or JSON not in our canonical form).
  * @param json - SPARQL JSON results as an engine produced them
  * @param mediaType - the target media type
  * @param maxRows - the cap
- * @param trusted - true when `json` is already in our canonical form (skip re-serializing JSON)
+ * @param trusted - true when `json` is already in our canonical form (Oxigraph's, which is what
+ *   `JSON.stringify` writes): it is counted and cut as text, never parsed and written again
  */
 export function serializeSolutions(
   json: string,
@@ -146,10 +186,8 @@ export function serializeSolutions(
   maxRows: number,
   trusted: boolean,
 ): SerializedResults {
-  // Each row takes at least 2 characters ("{}") in JSON: shorter text cannot hold more rows than the cap.
-  const mayExceed = json.length >= maxRows * 2;
-  if (mediaType === 'application/sparql-results+json' && trusted && !mayExceed) {
-    return { body: json, rows: -1, truncated: false };
+  if (mediaType === 'application/sparql-results+json' && trusted) {
+    return capCanonicalJson(json, maxRows);
   }
   const parsed = JSON.parse(json) as JsonResults;
   let truncated = false;

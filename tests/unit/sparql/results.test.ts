@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import oxigraph from 'oxigraph';
 import {
+  capCanonicalJson,
   capTriples,
   serializeSolutions,
   toCsv,
@@ -77,6 +79,65 @@ describe('serializeSolutions', () => {
       false,
     );
     expect(out.body).toBe('{"head":{"vars":[]},"results":{"bindings":[]}}');
+  });
+});
+
+describe('capCanonicalJson', () => {
+  const tricky: JsonResults = {
+    head: { vars: ['s', 'o'] },
+    results: {
+      bindings: [
+        { s: { type: 'uri', value: 'http://e/{a}' }, o: { type: 'literal', value: '}]{["\\' } },
+        { o: { type: 'literal', value: 'ends with a backslash \\', 'xml:lang': 'en' } },
+        { s: { type: 'bnode', value: 'b1' }, o: { type: 'literal', value: '"},{"' } },
+        {},
+      ],
+    },
+  };
+
+  it('counts rows whose values hold braces, brackets, quotes and backslashes', () => {
+    const json = JSON.stringify(tricky);
+    expect(capCanonicalJson(json, 10)).toEqual({ body: json, rows: 4, truncated: false });
+    expect(capCanonicalJson(json, 4)).toEqual({ body: json, rows: 4, truncated: false });
+  });
+
+  it('cuts at the cap exactly as parsing, slicing and writing the results again would', () => {
+    const json = JSON.stringify(tricky);
+    for (const cap of [0, 1, 2, 3]) {
+      const cut = { ...tricky, results: { bindings: tricky.results!.bindings.slice(0, cap) } };
+      expect(capCanonicalJson(json, cap)).toEqual({
+        body: JSON.stringify(cut),
+        rows: cap,
+        truncated: true,
+      });
+    }
+  });
+
+  it('counts an ASK answer as one row', () => {
+    expect(capCanonicalJson('{"head":{},"boolean":false}', 0)).toEqual({
+      body: '{"head":{},"boolean":false}',
+      rows: 1,
+      truncated: false,
+    });
+  });
+
+  it("takes Oxigraph's results as they are, and they are what JSON.stringify writes", () => {
+    const store = new oxigraph.Store();
+    store.load(
+      '<urn:a> <urn:p> "quote\\" and \\\\ { } [ ] \\u0001 \\t é 😀 \\u2028 </script>" .\n' +
+        '<urn:a> <urn:p> "x"@en-GB .\n_:b <urn:p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n',
+      { format: 'application/n-triples' },
+    );
+    const json = store.query('SELECT * WHERE { ?s ?p ?o } ORDER BY ?o', {
+      results_format: 'application/sparql-results+json',
+    }) as unknown as string;
+    expect(JSON.stringify(JSON.parse(json))).toBe(json);
+    expect(capCanonicalJson(json, 5)).toEqual({ body: json, rows: 3, truncated: false });
+    const two = capCanonicalJson(json, 2);
+    expect(two.truncated).toBe(true);
+    expect((JSON.parse(two.body) as JsonResults).results?.bindings).toEqual(
+      (JSON.parse(json) as JsonResults).results?.bindings.slice(0, 2),
+    );
   });
 });
 
