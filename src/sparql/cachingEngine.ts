@@ -10,6 +10,11 @@ import type { QueryEngine, QueryOptions, QueryRequest, QueryResponse } from './e
 /** Answers that may differ between two runs: remote services, randomness, the clock, fresh blank nodes. */
 const UNCACHEABLE = /\bSERVICE\b|\b(?:NOW|RAND|UUID|STRUUID|BNODE)\s*\(/iu;
 
+/** Memory an answer takes: its bytes, or its text (UTF-16). */
+function sizeOf(response: QueryResponse): number {
+  return response.bytes?.byteLength ?? response.body.length * 2;
+}
+
 export interface CacheStats {
   hits: number;
   misses: number;
@@ -102,14 +107,14 @@ export class CachingEngine implements QueryEngine {
     } finally {
       this.pending.delete(key);
     }
-    const size = response.body.length * 2;
+    const size = sizeOf(response);
     if (size <= this.maxEntryBytes) {
       this.entries.set(key, response);
       this.bytes += size;
       for (const [k, v] of this.entries) {
         if (this.bytes <= this.maxBytes) break;
         this.entries.delete(k);
-        this.bytes -= v.body.length * 2;
+        this.bytes -= sizeOf(v);
       }
       this.stats.entries = this.entries.size;
       this.stats.bytes = this.bytes;

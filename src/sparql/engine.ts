@@ -29,6 +29,49 @@ export interface QueryResponse {
   readonly rows: number;
   /** True when the row cap cut the result. */
   readonly truncated: boolean;
+  /** The body as UTF-8, when the engine wrote it so (a worker): sent as it is. */
+  readonly bytes?: Uint8Array;
+  /** The body's weak ETag (as Express computes it), when the engine worked it out. */
+  readonly etag?: string;
+}
+
+/** An answer as a worker sends it: the body as UTF-8 bytes (transferred, not copied), its ETag. */
+export interface EncodedResponse {
+  readonly mediaType: string;
+  readonly rows: number;
+  readonly truncated: boolean;
+  readonly bytes: Uint8Array;
+  readonly etag: string;
+}
+
+/**
+ * A worker's answer as a QueryResponse: the bytes go to the client as they are; the text is decoded
+ * only when something reads `body` (pages, reports), once.
+ */
+export class DecodedResponse implements QueryResponse {
+  public readonly mediaType: string;
+  public readonly rows: number;
+  public readonly truncated: boolean;
+  public readonly bytes: Uint8Array;
+  public readonly etag: string;
+  private text: string | undefined;
+
+  public constructor(encoded: EncodedResponse) {
+    this.mediaType = encoded.mediaType;
+    this.rows = encoded.rows;
+    this.truncated = encoded.truncated;
+    this.bytes = encoded.bytes;
+    this.etag = encoded.etag;
+  }
+
+  public get body(): string {
+    this.text ??= Buffer.from(
+      this.bytes.buffer,
+      this.bytes.byteOffset,
+      this.bytes.byteLength,
+    ).toString('utf8');
+    return this.text;
+  }
 }
 
 export interface QueryOptions {

@@ -84,11 +84,15 @@ export function createCachedAnswerHandler(
     }
     if (response === undefined) return false;
     const done = deps.metrics?.startRequest('/sparql', req.method);
-    let tag = etags.get(response);
+    let tag = response.etag ?? etags.get(response);
     if (tag === undefined) {
       tag = etag(response.body, { weak: true });
       etags.set(response, tag);
     }
+    const body =
+      response.bytes === undefined
+        ? Buffer.from(response.body)
+        : Buffer.from(response.bytes.buffer, response.bytes.byteOffset, response.bytes.byteLength);
     for (const [k, v] of deps.headers) res.setHeader(k, v);
     res.setHeader('Vary', 'Accept');
     res.setHeader('Content-Type', contentTypeHeader(response.mediaType));
@@ -101,8 +105,8 @@ export function createCachedAnswerHandler(
       res.end();
     } else {
       res.statusCode = 200;
-      res.setHeader('Content-Length', Buffer.byteLength(response.body));
-      res.end(req.method === 'HEAD' ? undefined : response.body);
+      res.setHeader('Content-Length', body.byteLength);
+      res.end(req.method === 'HEAD' ? undefined : body);
     }
     done?.(res.statusCode);
     deps.log({

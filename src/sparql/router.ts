@@ -129,7 +129,18 @@ export function createSparqlRouter(deps: SparqlRouterDeps): Router {
     if (response.truncated) {
       res.set('X-Result-Truncated', `true; limit=${deps.config.maxResultRows}`);
     }
-    res.send(req.method === 'HEAD' ? undefined : response.body);
+    if (req.method === 'HEAD') {
+      res.send(undefined);
+      return;
+    }
+    const bytes = response.bytes;
+    if (bytes === undefined) {
+      res.send(response.body);
+      return;
+    }
+    // A worker's answer: its UTF-8 bytes and ETag, as Express would have made them from the text.
+    if (response.etag !== undefined) res.set('ETag', response.etag);
+    res.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   };
 
   router.all('/', bodyParser, handle);

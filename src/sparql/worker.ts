@@ -7,11 +7,12 @@
  * during one.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import etag from 'etag';
 import type { EngineName } from '../config.js';
 import { DataLoadError } from '../errors.js';
 import type { LoadProgress } from '../graph/load.js';
 import type { WriteEvaluatorOptions, WriteRequest } from '../graph/writeEvaluation.js';
-import type { DataChange, QueryRequest } from './engine.js';
+import type { DataChange, EncodedResponse, QueryRequest, QueryResponse } from './engine.js';
 import { isEngineTrap, serializeError, type Executor } from './executor.js';
 import { reviveGazetteer, runLinkJob, type LinkJob } from '../linker/job.js';
 import type { Gazetteer } from '../linker/gazetteer.js';
@@ -80,6 +81,20 @@ export type WorkerReply =
   | { readonly type: 'error'; readonly id: number; readonly error: unknown }
   | { readonly type: 'applied'; readonly seq: number }
   | { readonly type: 'apply-error'; readonly seq: number; readonly message: string };
+
+/** An answer as UTF-8 in an ArrayBuffer of its own (never Node's shared pool), with its ETag. */
+function encode(response: QueryResponse): EncodedResponse {
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(response.body));
+  bytes.write(response.body, 'utf8');
+  return {
+    mediaType: response.mediaType,
+    rows: response.rows,
+    truncated: response.truncated,
+    bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    // What Express computes for the same body (a weak ETag over its bytes).
+    etag: etag(bytes, { weak: true }),
+  };
+}
 
 const port = parentPort;
 if (port !== null) {
@@ -175,7 +190,16 @@ if (port !== null) {
           throw new Error('This worker was started without a gazetteer.');
         response = await runLinkJob(message.link, gazetteer);
       } else if (message.type === 'dump') response = executor.dump();
-      else response = await executor.execute(message.request);
+      else {
+        // The answer leaves as UTF-8 in a buffer of its own, moved to the main thread rather than
+        // copied, with its ETag: the HTTP thread writes it as it is.
+        const encoded = encode(await executor.execute(message.request));
+        port.postMessage(
+          { type: 'result', id: message.id, response: encoded } satisfies WorkerReply,
+          [encoded.bytes.buffer as ArrayBuffer],
+        );
+        return;
+      }
       port.postMessage({ type: 'result', id: message.id, response } satisfies WorkerReply);
     } catch (error) {
       const serialized = serializeError(error);

@@ -17,13 +17,15 @@ import {
 import type { LoadProgress } from '../graph/load.js';
 import { mergeStatements, type SerializedStatements } from '../graph/statements.js';
 import type { Logger } from '../log.js';
-import type {
-  DataChange,
-  QueryEngine,
-  QueryOptions,
-  QueryRequest,
-  QueryResponse,
-  SerializedError,
+import {
+  DecodedResponse,
+  type DataChange,
+  type EncodedResponse,
+  type QueryEngine,
+  type QueryOptions,
+  type QueryRequest,
+  type QueryResponse,
+  type SerializedError,
 } from './engine.js';
 import type {
   WriteEvaluation,
@@ -369,7 +371,11 @@ export class WorkerPool implements QueryEngine {
     this.clearSlot(slot);
     if (reply.type === 'result') {
       this.finish(task, 'ok');
-      task.resolve(reply.response);
+      task.resolve(
+        task.request !== undefined
+          ? new DecodedResponse(reply.response as EncodedResponse)
+          : reply.response,
+      );
     } else if (reply.type === 'error') {
       const error = reply.error as SerializedError;
       if (error.fatal === true && slot.worker !== undefined) {
