@@ -49,6 +49,11 @@ export class CachingEngine implements QueryEngine {
     return this.inner.description;
   }
 
+  /** False when the budget is 0: nothing is ever cached (or found). */
+  public get enabled(): boolean {
+    return this.maxBytes > 0;
+  }
+
   /** Drops every cached answer and keys new ones by `version` (call after any write). */
   public invalidate(version: string): void {
     this.version = version;

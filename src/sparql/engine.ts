@@ -19,6 +19,8 @@ export interface QueryRequest {
   readonly baseIri?: string;
   /** Prefixes to use when writing Turtle/TriG output. */
   readonly prefixes?: Readonly<Record<string, string>>;
+  /** Whether the query text states its own dataset (FROM, FROM NAMED), when already known. */
+  readonly statesDataset?: boolean;
 }
 
 /** A serialized answer. */

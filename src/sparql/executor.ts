@@ -327,7 +327,7 @@ export function oxigraphExecutor(store: oxigraph.Store, options: ExecutorOptions
             }
           : // The union default graph applies only when the query states no dataset of its own
             // (Oxigraph would otherwise let the union option override FROM / FROM NAMED).
-            inspectQuery(request.query).hasDataset
+            (request.statesDataset ?? inspectQuery(request.query).hasDataset)
             ? {}
             : { use_default_graph_as_union: true };
       const base = request.baseIri === undefined ? {} : { base_iri: request.baseIri };

@@ -13,7 +13,7 @@ import fresh from 'fresh';
 import type { CachingEngine } from './cachingEngine.js';
 import type { QueryResponse } from './engine.js';
 import { contentTypeHeader, prefersHtml } from './formats.js';
-import { assertPercentEncoded, parseProtocolRequest } from './protocol.js';
+import { assertPercentEncoded, parseProtocolRequest, rememberQuery } from './protocol.js';
 
 /** A Connect-style middleware, as helmet and cors are. */
 export type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -61,6 +61,8 @@ export function createCachedAnswerHandler(
     const url = req.url ?? '';
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     if (!url.startsWith('/sparql?')) return false;
+    // With the cache off there is nothing to find: not even worth reading the request.
+    if (!deps.cache.enabled) return false;
     // Browsers get the query UI there (src/web/router.ts).
     if (prefersHtml(req.headers.accept)) return false;
     const started = performance.now();
@@ -79,6 +81,8 @@ export function createCachedAnswerHandler(
       );
       if (action.kind !== 'query') return false;
       response = deps.cache.peek(action.request);
+      // A miss goes the full way, which takes this reading rather than making it again.
+      if (response === undefined) rememberQuery(req, action.request);
     } catch {
       return false; // the full path writes the error
     }

@@ -136,7 +136,16 @@ function prologueEnd(
  * @param baseIri - base for relative IRIs
  */
 export function inspectQuery(query: string, baseIri?: string): QueryInfo {
-  const tokens = tokenize(query);
+  return inspectTokens(tokenize(query), baseIri);
+}
+
+/**
+ * `inspectQuery` over a query already split into tokens (so that one tokenization serves several
+ * readings of the same text).
+ * @param tokens - the query's tokens
+ * @param baseIri - base for relative IRIs
+ */
+export function inspectTokens(tokens: readonly Token[], baseIri?: string): QueryInfo {
   const prefixes = new Map<string, string>();
   const baseRef: { base?: string } = { base: baseIri };
   const first = prologueEnd(tokens, prefixes, baseRef);

@@ -12,9 +12,9 @@ import {
 import { isUtf8 } from 'node:buffer';
 import type { QueryRequest } from './engine.js';
 import { formatToMediaType, negotiate, typesForForm } from './formats.js';
-import { inspectQuery, shapeProblem } from './inspect.js';
+import { inspectTokens, shapeProblem } from './inspect.js';
 import { isAllowed } from './executor.js';
-import { tokenize } from './lexer.js';
+import { tokenize, type Token } from './lexer.js';
 
 /** The parts of an HTTP request the protocol reads. */
 export interface ProtocolInput {
@@ -129,7 +129,11 @@ function mediaTypeOf(contentType: string | undefined): string {
 
 /** Prefix declarations of a query, for writing Turtle output with the same prefixes. */
 export function declaredPrefixes(query: string): Record<string, string> {
-  const tokens = tokenize(query);
+  return prefixesIn(tokenize(query));
+}
+
+/** `declaredPrefixes` over a query already split into tokens. */
+function prefixesIn(tokens: readonly Token[]): Record<string, string> {
   const prefixes: Record<string, string> = {};
   for (let i = 0; i + 2 < tokens.length; i++) {
     if (tokens[i]!.text.toUpperCase() === 'PREFIX' && tokens[i + 2]!.type === 'iri') {
@@ -138,6 +142,28 @@ export function declaredPrefixes(query: string): Record<string, string> {
     }
   }
   return prefixes;
+}
+
+/** Queries the fast path already read from a GET request, for the full path to take. */
+const readQueries = new WeakMap<object, QueryRequest>();
+
+/**
+ * Keeps what a GET request was read as (its query), for `takeQuery`.
+ * @param req - the request (the same object the full path gets)
+ * @param request - the query read from it
+ */
+export function rememberQuery(req: object, request: QueryRequest): void {
+  readQueries.set(req, request);
+}
+
+/**
+ * The query `rememberQuery` kept for this request, once.
+ * @param req - the request
+ */
+export function takeQuery(req: object): QueryRequest | undefined {
+  const request = readQueries.get(req);
+  if (request !== undefined) readQueries.delete(req);
+  return request;
 }
 
 /**
@@ -212,7 +238,9 @@ export function parseProtocolRequest(
       );
     }
   }
-  const info = inspectQuery(query);
+  // One tokenization for the inspection and the prefixes.
+  const tokens = tokenize(query);
+  const info = inspectTokens(tokens);
   if (info.form === 'UPDATE')
     throw options.writes === true
       ? new BadRequestHttpError(`This is an update, not a query. ${UPDATE_BY_POST}`)
@@ -258,7 +286,9 @@ export function parseProtocolRequest(
       form,
       mediaType,
       ...(hasDataset ? { defaultGraphs, namedGraphs } : {}),
-      prefixes: declaredPrefixes(query),
+      prefixes: prefixesIn(tokens),
+      // Saves the engine inspecting the text again.
+      statesDataset: info.hasDataset,
     },
   };
 }

@@ -8,7 +8,12 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { QueryEngine } from './engine.js';
 import { contentTypeHeader, GRAPH_TYPES, negotiate } from './formats.js';
-import { parseProtocolRequest, verifyUtf8Body } from './protocol.js';
+import {
+  parseProtocolRequest,
+  takeQuery,
+  verifyUtf8Body,
+  type ProtocolAction,
+} from './protocol.js';
 import { serviceDescription, type ServiceFacts } from './serviceDescription.js';
 import { NotAcceptableHttpError, TooManyRequestsHttpError } from '../errors.js';
 import type { UserGraphs, WriteResult } from '../graph/userGraphs.js';
@@ -62,16 +67,23 @@ export function createSparqlRouter(deps: SparqlRouterDeps): Router {
 
   const handle = async (req: Request, res: Response): Promise<void> => {
     const q = req.originalUrl.indexOf('?');
-    const action = parseProtocolRequest(
-      {
-        method: req.method,
-        search: q === -1 ? '' : req.originalUrl.slice(q + 1),
-        contentType: req.get('content-type'),
-        accept: req.get('accept'),
-        body: typeof req.body === 'string' ? req.body : undefined,
-      },
-      { serviceAllowlist: deps.config.serviceAllowlist, writes: deps.writes?.writable === true },
-    );
+    const known = takeQuery(req);
+    const action: ProtocolAction =
+      known !== undefined
+        ? { kind: 'query', request: known }
+        : parseProtocolRequest(
+            {
+              method: req.method,
+              search: q === -1 ? '' : req.originalUrl.slice(q + 1),
+              contentType: req.get('content-type'),
+              accept: req.get('accept'),
+              body: typeof req.body === 'string' ? req.body : undefined,
+            },
+            {
+              serviceAllowlist: deps.config.serviceAllowlist,
+              writes: deps.writes?.writable === true,
+            },
+          );
     res.vary('Accept');
     if (action.kind === 'update') {
       authorizeWrite(req.get('authorization'), deps.config.writeTokenSha256);
