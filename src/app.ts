@@ -18,6 +18,7 @@ import type { GraphInfo } from './graph/load.js';
 import type { Logger } from './log.js';
 import type { QueryEngine } from './sparql/engine.js';
 import { createSparqlRouter } from './sparql/router.js';
+import { prefersHtml } from './sparql/formats.js';
 import { createGraphStoreRouter } from './sparql/graphStoreRouter.js';
 import { userGraphNamespace, type UserGraphs } from './graph/userGraphs.js';
 import type { LabelIndex } from './web/labels.js';
@@ -224,6 +225,40 @@ export function createApp(deps: AppDeps): Express {
     res.on('close', admitted.release);
     next();
   });
+  const sparqlRouter = createSparqlRouter({
+    engine: deps.engine,
+    config,
+    logger,
+    writes: deps.writes,
+    limits,
+    service: {
+      baseIri: config.baseIri,
+      engineDescription: deps.engine.description,
+      queryTimeoutMs: config.queryTimeoutMs,
+      maxResultRows: config.maxResultRows,
+      maxBodyBytes: config.maxBodyBytes,
+      serviceAllowlist: config.serviceAllowlist,
+      clientConcurrency: config.clientConcurrency,
+      clientBudgetMs: config.clientBudgetMs,
+      clientWindowMs: config.clientWindowMs,
+      graphs: deps.graphs,
+      get version() {
+        return deps.version;
+      },
+      ...(deps.writes?.writable === true
+        ? { userGraphNamespace: userGraphNamespace(config.baseIri) }
+        : {}),
+    },
+  });
+  // SPARQL Protocol requests go straight to the endpoint, past the page and API routers; a browser
+  // asking for /sparql falls through to the query UI (the web router).
+  app.use('/sparql', (req, res, next) => {
+    if ((req.method === 'GET' || req.method === 'HEAD') && prefersHtml(req.get('accept'))) {
+      next();
+      return;
+    }
+    sparqlRouter(req, res, next);
+  });
   app.use(
     createLinkerRouter({
       config,
@@ -269,35 +304,6 @@ export function createApp(deps: AppDeps): Express {
     '/sparql/graph',
     createGraphStoreRouter({ engine: deps.engine, config, logger, writes: deps.writes }),
   );
-  app.use(
-    '/sparql',
-    createSparqlRouter({
-      engine: deps.engine,
-      config,
-      logger,
-      writes: deps.writes,
-      limits,
-      service: {
-        baseIri: config.baseIri,
-        engineDescription: deps.engine.description,
-        queryTimeoutMs: config.queryTimeoutMs,
-        maxResultRows: config.maxResultRows,
-        maxBodyBytes: config.maxBodyBytes,
-        serviceAllowlist: config.serviceAllowlist,
-        clientConcurrency: config.clientConcurrency,
-        clientBudgetMs: config.clientBudgetMs,
-        clientWindowMs: config.clientWindowMs,
-        graphs: deps.graphs,
-        get version() {
-          return deps.version;
-        },
-        ...(deps.writes?.writable === true
-          ? { userGraphNamespace: userGraphNamespace(config.baseIri) }
-          : {}),
-      },
-    }),
-  );
-
   const notFound: RequestHandler = (req, _res, next) => {
     next(new NotFoundHttpError(`Nothing is served at ${req.path}.`));
   };
