@@ -1,17 +1,23 @@
 /**
- * Answers already in the result cache, served straight from Node's HTTP server: a `GET /sparql?query=`
- * whose answer is cached is written without passing through the framework's routing. Everything a
- * client can observe is the same as on the full path — status, body, content type, ETag and
- * `304 Not Modified`, the security and CORS headers (captured once from the very middleware the app
- * uses), `Vary`, the request log line — which a test checks header by header. Anything else (a miss,
- * a POST, an error, the service description) returns false and goes the usual way.
+ * Queries served straight from Node's HTTP server: a `GET /sparql?query=` from a machine (not a
+ * browser) is answered without passing through the framework's middleware and routing — from the
+ * result cache when its answer is there, otherwise (when `direct` is given) by the engine, under the
+ * same per-client limits, deadline and budget as on the full path. Everything a client can observe
+ * is the same as on the full path — status, body, content type, ETag and `304 Not Modified`, the
+ * security and CORS headers (captured once from the very middleware the app uses), `Vary`, error
+ * bodies and `Retry-After`, the request log line and the metrics — which tests check header by
+ * header. Anything else (a HEAD that is not cached, a POST, a request through a proxy, a request
+ * the limits refuse or the protocol rejects, the service description) returns false and goes the
+ * usual way, which gives the same refusals and errors it always did.
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import etag from 'etag';
 import fresh from 'fresh';
+import { clientKey, type ClientLimits } from '../clientLimits.js';
+import { isHttpError } from '../errors.js';
 import type { CachingEngine } from './cachingEngine.js';
-import type { QueryResponse } from './engine.js';
+import type { QueryRequest, QueryResponse } from './engine.js';
 import { contentTypeHeader, prefersHtml } from './formats.js';
 import { assertPercentEncoded, parseProtocolRequest, rememberQuery } from './protocol.js';
 
@@ -46,26 +52,43 @@ export interface FastPathDeps {
   readonly metrics?: { startRequest(path: string, method: string): (status: number) => void };
   /** The request logger, called as the app's request log is. */
   readonly log: (entry: { method: string; url: string; status: number; ms: number }) => void;
+  /** Given, queries whose answer is not cached are run here too. */
+  readonly direct?: DirectQueryDeps;
+}
+
+/** What answering a query (not only a cached answer) takes, as the full path has it. */
+export interface DirectQueryDeps {
+  readonly queryTimeoutMs: number;
+  /** Per-client limits (concurrency, query-time budget), when the app applies them. */
+  readonly limits?: ClientLimits;
+  /** Logs each query, as the endpoint's router does (debug). */
+  readonly logQuery: (entry: Record<string, unknown>) => void;
+  /** Logs a failure that became a 500-range answer, as the app's error handler does. */
+  readonly logFailure: (error: unknown, url: string) => void;
 }
 
 const etags = new WeakMap<QueryResponse, string>();
 
 /**
- * Creates the handler; it returns true when it has answered the request.
- * @param deps - the cache, the allowlist, the headers to send and the request log
+ * Creates the handler; it returns true when it has taken the request (and answers it, at once or
+ * once the engine has).
+ * @param deps - the cache, the allowlist, the headers to send, the request log; `direct` to run
+ *   queries whose answer is not cached
  */
 export function createCachedAnswerHandler(
   deps: FastPathDeps,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const direct = deps.direct;
   return (req, res) => {
     const url = req.url ?? '';
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     if (!url.startsWith('/sparql?')) return false;
-    // With the cache off there is nothing to find: not even worth reading the request.
-    if (!deps.cache.enabled) return false;
+    // With the cache off and no direct answering there is nothing to do: not worth reading it.
+    if (!deps.cache.enabled && direct === undefined) return false;
     // Browsers get the query UI there (src/web/router.ts).
     if (prefersHtml(req.headers.accept)) return false;
     const started = performance.now();
+    let request: QueryRequest;
     let response: QueryResponse | undefined;
     try {
       assertPercentEncoded(url, 'The URL');
@@ -80,45 +103,138 @@ export function createCachedAnswerHandler(
         { serviceAllowlist: deps.serviceAllowlist },
       );
       if (action.kind !== 'query') return false;
-      response = deps.cache.peek(action.request);
-      // A miss goes the full way, which takes this reading rather than making it again.
-      if (response === undefined) rememberQuery(req, action.request);
+      request = action.request;
+      response = deps.cache.peek(request);
     } catch {
       return false; // the full path writes the error
     }
-    if (response === undefined) return false;
+    if (response !== undefined) {
+      const done = deps.metrics?.startRequest('/sparql', req.method);
+      writeAnswer(req, res, response, deps);
+      done?.(res.statusCode);
+      logRequest(req, res, url, started, deps);
+      return true;
+    }
+    // The client is the socket's address unless a proxy forwarded the request (the full path
+    // works that out); HEAD keeps the full path's answer (no body, no ETag).
+    if (
+      direct === undefined ||
+      req.method !== 'GET' ||
+      req.headers['x-forwarded-for'] !== undefined
+    ) {
+      rememberQuery(req, request);
+      return false;
+    }
+    const client = clientKey(req.socket.remoteAddress);
+    const limits = direct.limits;
+    // A refusal goes the full way, which refuses it (and counts it) as it always did.
+    const admitted = limits?.acquire(client);
+    if (admitted !== undefined && 'reason' in admitted) return false;
+    if (limits?.checkBudget(client) !== undefined) {
+      admitted?.release();
+      return false;
+    }
     const done = deps.metrics?.startRequest('/sparql', req.method);
-    let tag = response.etag ?? etags.get(response);
-    if (tag === undefined) {
-      tag = etag(response.body, { weak: true });
-      etags.set(response, tag);
-    }
-    const body =
-      response.bytes === undefined
-        ? Buffer.from(response.body)
-        : Buffer.from(response.bytes.buffer, response.bytes.byteOffset, response.bytes.byteLength);
-    for (const [k, v] of deps.headers) res.setHeader(k, v);
-    res.setHeader('Vary', 'Accept');
-    res.setHeader('Content-Type', contentTypeHeader(response.mediaType));
-    if (response.truncated)
-      res.setHeader('X-Result-Truncated', `true; limit=${deps.maxResultRows}`);
-    res.setHeader('ETag', tag);
-    if (fresh(req.headers, { etag: tag })) {
-      res.statusCode = 304;
-      res.removeHeader('Content-Type');
-      res.end();
-    } else {
-      res.statusCode = 200;
-      res.setHeader('Content-Length', body.byteLength);
-      res.end(req.method === 'HEAD' ? undefined : body);
-    }
-    done?.(res.statusCode);
-    deps.log({
-      method: req.method,
-      url,
-      status: res.statusCode,
-      ms: Math.round((performance.now() - started) * 100) / 100,
+    const queried = performance.now();
+    res.on('close', () => {
+      admitted?.release();
+      done?.(res.statusCode);
     });
+    res.on('finish', () => logRequest(req, res, url, started, deps));
+    deps.cache
+      .query(request, {
+        timeoutMs: direct.queryTimeoutMs,
+        client,
+        ...(limits === undefined ? {} : { onCost: (ms: number) => limits.charge(client, ms) }),
+      })
+      .then(
+        (answer) => {
+          direct.logQuery({
+            form: request.form,
+            mediaType: answer.mediaType,
+            rows: answer.rows,
+            ms: Math.round((performance.now() - queried) * 100) / 100,
+            query: request.query,
+          });
+          writeAnswer(req, res, answer, deps);
+        },
+        (error: unknown) => writeError(res, error, url, deps),
+      )
+      .catch((error: unknown) => {
+        direct.logFailure(error, url);
+        res.destroy();
+      });
     return true;
   };
+}
+
+/** One request log line, as the app writes it. */
+function logRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: string,
+  started: number,
+  deps: FastPathDeps,
+): void {
+  deps.log({
+    method: req.method ?? 'GET',
+    url,
+    status: res.statusCode,
+    ms: Math.round((performance.now() - started) * 100) / 100,
+  });
+}
+
+/** Writes an answer as the endpoint's router and Express's `res.send` would. */
+function writeAnswer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  response: QueryResponse,
+  deps: FastPathDeps,
+): void {
+  let tag = response.etag ?? etags.get(response);
+  if (tag === undefined) {
+    tag = etag(response.body, { weak: true });
+    etags.set(response, tag);
+  }
+  const body =
+    response.bytes === undefined
+      ? Buffer.from(response.body)
+      : Buffer.from(response.bytes.buffer, response.bytes.byteOffset, response.bytes.byteLength);
+  for (const [k, v] of deps.headers) res.setHeader(k, v);
+  res.setHeader('Vary', 'Accept');
+  res.setHeader('Content-Type', contentTypeHeader(response.mediaType));
+  if (response.truncated) res.setHeader('X-Result-Truncated', `true; limit=${deps.maxResultRows}`);
+  res.setHeader('ETag', tag);
+  if (fresh(req.headers, { etag: tag })) {
+    res.statusCode = 304;
+    res.removeHeader('Content-Type');
+    res.end();
+  } else {
+    res.statusCode = 200;
+    res.setHeader('Content-Length', body.byteLength);
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+}
+
+/** Writes a failed query's answer as the app's error handler does for the endpoint (plain text). */
+function writeError(
+  res: ServerResponse,
+  error: unknown,
+  url: string,
+  deps: FastPathDeps & { direct?: DirectQueryDeps },
+): void {
+  const status = isHttpError(error) ? error.statusCode : 500;
+  const message =
+    status < 500 || isHttpError(error) ? (error as Error).message : 'Internal Server Error';
+  if (status >= 500) deps.direct?.logFailure(error, url);
+  if (res.headersSent) return;
+  const body = Buffer.from(`${message}\n`);
+  for (const [k, v] of deps.headers) res.setHeader(k, v);
+  res.setHeader('Vary', 'Accept');
+  if (isHttpError(error)) for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.setHeader('Content-Length', body.byteLength);
+  res.setHeader('ETag', etag(body, { weak: true }));
+  res.statusCode = status;
+  res.end(body);
 }

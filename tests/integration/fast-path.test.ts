@@ -1,6 +1,7 @@
 /**
- * Cached answers skip the framework: the second identical GET is served by the fast path, and a client
- * must not be able to tell — same status, body and headers as the first answer, which went the full way.
+ * Cached answers skip the framework: the second identical GET is served from the cache, and a client
+ * must not be able to tell — same status, body and headers as the first answer, which the engine gave
+ * (direct-queries.test.ts checks that answer against the one through Express).
  */
 import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
