@@ -39,7 +39,7 @@ export interface WorkerOpen {
   readonly inputs: readonly WorkerInput[];
   /** Changes made since the dataset was written, applied in order before the first query. */
   readonly changes: readonly DataChange[];
-  /** The linker's gazetteer (structured clone), for linking jobs, when already known. */
+  /** The linker's gazetteer (structured clone), for linking jobs, when already shared. */
   readonly gazetteer?: unknown;
   /** This worker's share of the statements the start-up indexes read (at start only). */
   readonly share?: StatementsShare;
@@ -58,7 +58,7 @@ export type WorkerMessage =
   /** The whole dataset as N-Quads. */
   | { readonly type: 'dump'; readonly id: number }
   | { readonly type: 'apply'; readonly seq: number; readonly change: DataChange }
-  /** The linker's gazetteer, once built (large data: after the workers have loaded). */
+  /** The linker's gazetteer, sent with the first linking job. */
   | { readonly type: 'gazetteer'; readonly gazetteer: unknown };
 
 /** A data file that does not parse, as plain data. */

@@ -48,7 +48,7 @@ export interface PoolData {
   readonly statements?: readonly string[];
   /** Changes to apply over the inputs before the first query (e.g. the user graphs). */
   readonly changes?: readonly DataChange[];
-  /** The linker's names, when known now: the workers then also run linking jobs (`link`). */
+  /** The linker's names, when known now: the pool then also runs linking jobs (`link`). */
   readonly gazetteer?: Gazetteer;
 }
 
@@ -145,8 +145,13 @@ export class WorkerPool implements QueryEngine {
   public description = '';
   private readonly options: WorkerPoolOptions;
   private readonly init: WorkerInit;
-  /** The linker's names, once known: sent to every worker, present and future. */
+  /**
+   * The linker's names, once known. They go to the workers with the first linking job (a copy in
+   * every worker costs seconds and hundreds of MB at a million triples): from then on to every
+   * worker, present and future.
+   */
   private gazetteer: Gazetteer | undefined;
+  private gazetteerShared = false;
   /** Every change since the data was written, in order: a worker started later applies them all. */
   private changes: DataChange[] = [];
   private changeSeq = 0;
@@ -240,13 +245,15 @@ export class WorkerPool implements QueryEngine {
     return pool;
   }
 
-  /** What a worker loads: the inputs, then every change so far; and the gazetteer, if known. */
+  /** What a worker loads: the inputs, then every change so far; and the gazetteer, if shared. */
   private openMessage(inputs: readonly WorkerInput[]): WorkerOpen {
     return {
       type: 'open',
       inputs,
       changes: [...this.changes],
-      ...(this.gazetteer === undefined ? {} : { gazetteer: this.gazetteer }),
+      ...(this.gazetteer === undefined || !this.gazetteerShared
+        ? {}
+        : { gazetteer: this.gazetteer }),
     };
   }
 
@@ -542,19 +549,26 @@ export class WorkerPool implements QueryEngine {
   public link(job: LinkJob, options: QueryOptions = {}): Promise<LinkOutcome> {
     if (this.gazetteer === undefined)
       return Promise.reject(new Error('The worker pool was started without a gazetteer.'));
+    if (!this.gazetteerShared && !this.closed) {
+      // A worker handles its messages in order: the names arrive before any linking job.
+      this.gazetteerShared = true;
+      for (const slot of this.slots)
+        slot.worker?.postMessage({
+          type: 'gazetteer',
+          gazetteer: this.gazetteer,
+        } satisfies WorkerMessage);
+    }
     return this.enqueue<LinkOutcome>({ link: job }, options);
   }
 
   /**
-   * Gives the workers the linker's names (built once the workers have loaded large data), so that
-   * they run linking jobs (`link`).
+   * Gives the pool the linker's names (built once the workers have loaded large data), so that it
+   * runs linking jobs (`link`); the workers get them with the first one.
    * @param gazetteer - the linker's names
    */
   public setGazetteer(gazetteer: Gazetteer): void {
-    if (this.closed) return;
     this.gazetteer = gazetteer;
-    for (const slot of this.slots)
-      slot.worker?.postMessage({ type: 'gazetteer', gazetteer } satisfies WorkerMessage);
+    this.gazetteerShared = false;
   }
 
   /**
