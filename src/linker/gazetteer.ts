@@ -209,11 +209,18 @@ export class Gazetteer {
     // "Colonial Pipeline ransomware attack (2021)", "Health Service Executive (Ireland)": texts leave
     // the qualifier out; an acronym in it ("(UNODA)") is a name too.
     const dated = /^(.+?)\s*\(([^()]+)\)$/u.exec(text);
-    if (dated?.[1] !== undefined && source !== 'incident-stem') {
+    // A letter or number in brackets ("norm (a)", "norm 13(k)") is the name itself, not a qualifier.
+    if (dated?.[1] !== undefined && source !== 'incident-stem' && dated[2]!.trim().length > 2) {
       this.addName(entity, source, dated[1], lang);
-      if (isAcronym(dated[2]!) && !/\s/u.test(dated[2]!))
+      // "Global Commission on the Stability of Cyberspace (GCSC)": texts write the name and its
+      // acronym as two names, each its own mention; the whole is not a third name.
+      if (isAcronym(dated[2]!) && !/\s/u.test(dated[2]!)) {
         this.addName(entity, 'alt', dated[2]!, lang);
+        return;
+      }
     }
+    // "Foreign, Commonwealth & Development Office" is also written with "and".
+    if (/\s&\s/u.test(text)) this.addName(entity, source, text.replace(/\s&\s/gu, ' and '), lang);
     const kindOfEntity = this.entities[entity]!.kind;
     if (kindOfEntity === 'organization' && (source === 'label' || source === 'alt')) {
       // "Colonial Pipeline Company", "UnitedHealth Group": the company without its legal suffix.

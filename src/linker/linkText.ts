@@ -112,7 +112,7 @@ const REJECT_CONTEXT: ReadonlyArray<{ iri: RegExp; context: RegExp }> = [
  * "United Nations Charter" links nothing (not even "United Nations").
  */
 const BLOCKING_NAMES =
-  /\b(?:United Nations Charter|UN Charter|Charter of the United Nations|Charte des Nations [Uu]nies|Paris Peace Forum|Paris Agreement|Budapest Convention|North Atlantic Council|[Ii]nformation and [Tt]elecommunications|Microsoft Exchange(?! (?:hack|attack|compromise|breach)))\b/gu;
+  /\b(?:United Nations Charter|UN Charter|Charter of the United Nations|Charte des Nations [Uu]nies|Paris Peace Forum|Paris Agreement|Budapest Convention|North Atlantic Council|[Ii]nformation and [Tt]elecommunications|Microsoft Exchange(?! (?:hack|attack|compromise|breach))|(?:UN|U\.N\.|United Nations) (?:General Assembly|Secretary-General|Security Council))\b/gu;
 
 /** Words that may stand between "norm" and what it protects: "the norm on protecting CERTs". */
 const NORM_CONNECTORS = new Set([
@@ -177,13 +177,23 @@ const ORDINALS: Readonly<Record<string, number>> = {
 const ORDINAL_BEFORE =
   /\b(first|second|third|fourth|fifth|sixth|seventh|1st|2nd|3rd|4th|5th|6th|premier|première|deuxième|seconde|troisième|quatrième|cinquième|sixième)\s+$/iu;
 /** "the 2015 Group of Governmental Experts": the round of that year. */
-const YEAR_BEFORE = /\b((?:19|20)\d\d)\s+$/u;
+const YEAR_BEFORE = /\b((?:19|20)\d\d)(?:[/–-]((?:19|20)?\d\d))?\s+$/u;
+/** "the last GGE", "the previous OEWG": the round before the one of the text's time. */
+const LAST_BEFORE = /\b(?:last|previous|latest|most recent|preceding)\s+$/iu;
+/** "Report of the Group of Governmental Experts on …, A/70/174": a citation naming its symbol later on. */
+const REPORT_OF_BEFORE = /\bReport of the\s+$/u;
+/** "the OEWG report", "the OEWG and GGE reports": a round that has reported. */
+const REPORT_AFTER = /^\s+(?:and\s+\S+\s+)?(?:final\s+|consensus\s+|annual\s+)?reports?\b/iu;
 
 /** A group's short name used for the whole series of groups: "GGE dialogues", "the series of GGEs". */
 const SERIES_AFTER =
   /^\s+(?:dialogues|processes|rounds|series|format|formats|mandates|tradition)\b/iu;
 const SERIES_BEFORE =
   /\b(?:series of|successive|previous|past|all|each|every|several|various|consecutive)\s+(?:the\s+)?$/iu;
+
+/** A noun after a sector word that it modifies ("health care organizations"). */
+const SECTOR_HEAD_AFTER =
+  /^[ \u00a0]+(?:organi[sz]ations?|providers?|facilit(?:y|ies)|systems?|institutions?|operators?|companies|workers|professionals|networks?|entities)\b/iu;
 
 /** Words that make a demonym name the State acting: "the Russian government". */
 const STATE_ACTORS =
@@ -192,6 +202,12 @@ const STATE_ACTORS =
 /** Nouns that turn a victim or an actor into its incident: "the SolarWinds hack". */
 const INCIDENT_NOUN =
   /^\s+(?:(?:ransomware|supply[- ]chain|cyber|DDoS|denial[- ]of[- ]service|phishing|wiper|malware)[- ]?)*(?:hack|attack|cyberattack|cyber-attack|breach|compromise|intrusion|incident|campaign)\b/iu;
+
+/** A threat actor's own head noun: "the Conti group". */
+const ACTOR_NOUN = /^[ \u00a0]+(?:group|gang|crew|collective)\b/u;
+/** An incident name that already ends with an attack word. */
+const ATTACK_END =
+  /(?:hack|attack|cyberattack|cyber-attack|breach|compromise|intrusion|incident|campaign|ransomware|outbreak|operation)s?$/iu;
 
 /** What may stand between two tokens of one name: spaces, hyphens, dashes, brackets, slashes, dots. */
 const GAP = /^[\s\-‐‑–—()[\]/.,'’]{0,4}$/u;
@@ -209,8 +225,17 @@ function caseOk(name: GazetteerName, tokens: readonly Token[], first: number): b
     const raw = tokens[first + i]!.raw;
     const written = raw.replace(/\./gu, '');
     const named = name.raws[i]!.replace(/\./gu, '');
-    // An acronym matches as written, or all in capitals ("POA" for "PoA").
-    if (rule === 'exact' && written !== named && written !== named.toUpperCase()) return false;
+    // An acronym matches as written, in capitals, or with a plural "s" ("GGEs").
+    if (
+      rule === 'exact' &&
+      written !== named &&
+      written !== named.toUpperCase() &&
+      !(
+        i === name.keys.length - 1 &&
+        (written === `${named}s` || written === `${named.toUpperCase()}s`)
+      )
+    )
+      return false;
     if (rule === 'capital' && !/^\p{Lu}/u.test(raw)) return false;
   }
   return true;
@@ -268,8 +293,16 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
       const gap = text.slice(Math.min(at, best.at), Math.max(at, best.at));
       if (!/[.!?]\s|\n/u.test(gap)) return best.year;
     }
+    // A timeline's paragraph that opens with its year ("2018 — …").
+    const para = text.lastIndexOf('\n', at - 1) + 1;
+    const lead = /^\s*((?:19|20)\d\d)\s*(?:[—–:-]|\s-\s)/u.exec(
+      text.slice(para, Math.min(at, para + 12)),
+    );
+    if (lead !== null) return Number(lead[1]);
     return options.documentYear ?? best?.year;
   };
+  /** Where the last name used for a whole series of groups ended ("three Groups of Governmental Experts"). */
+  let seriesEnd = -1;
 
   for (const c of candidates(text, tokens, g)) {
     const start = tokens[c.first]!.start;
@@ -301,13 +334,18 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     const end0 = tokens[c.last]!.end;
     let spanStart = start;
     let unresolved = false;
+    let series = false;
     if (choices.length > 1 && choices.every(([e]) => g.entities[e]!.years.length > 0)) {
       const byStart = [...choices].sort(
         ([a], [b]) => g.entities[a]!.years[0]! - g.entities[b]!.years[0]!,
       );
       const before = text.slice(Math.max(0, start - 16), start);
-      // "the Group of Governmental Experts (A/70/174)": the round whose report that is.
-      const symbolAfter = /^\s*\(?\s*(A\/\d+\/\d+)\b/u.exec(text.slice(end0, end0 + 16));
+      // "the Group of Governmental Experts (A/70/174)": the round whose report that is. A citation
+      // ("Report of the Group of Governmental Experts on …, UN Doc. A/70/174") gives it later on its line.
+      const lineAfter = text.slice(end0, end0 + 260).split('\n', 1)[0]!;
+      const symbolAfter =
+        /^\s*\(?\s*(A\/\d+\/\d+)\b/u.exec(lineAfter.slice(0, 16)) ??
+        (REPORT_OF_BEFORE.test(before) ? /\b(A\/\d+\/\d+)\b/u.exec(lineAfter) : null);
       const bySymbol =
         symbolAfter === null
           ? undefined
@@ -319,8 +357,28 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
             );
       const ordinal = ORDINAL_BEFORE.exec(before);
       const premodifier = YEAR_BEFORE.exec(before);
+      const lastOne = LAST_BEFORE.exec(before);
       const nth = ordinal === null ? undefined : ORDINALS[ordinal[1]!.toLowerCase()];
-      if (bySymbol !== undefined) {
+      // "the 2012/13 GGE", "the 2019–2021 OEWG": a range names the round by its years.
+      const premodifierYear =
+        premodifier === null
+          ? undefined
+          : premodifier[2] === undefined
+            ? Number(premodifier[1])
+            : premodifier[2].length === 2
+              ? Math.floor(Number(premodifier[1]) / 100) * 100 + Number(premodifier[2])
+              : Number(premodifier[2]);
+      // "three Groups of Governmental Experts", "GGE reports": several groups, so the series.
+      const plural = choices.some(([, n]) =>
+        n.raws.some((r, k) => /s$/iu.test(tokens[c.first + k]?.raw ?? '') && !/s$/iu.test(r)),
+      );
+      if (
+        premodifier === null &&
+        bySymbol === undefined &&
+        (plural || /^\s+reports\b/iu.test(lineAfter))
+      ) {
+        series = true;
+      } else if (bySymbol !== undefined) {
         choices = [bySymbol];
         rule = ` context:symbol ${symbolAfter![1]}`;
         if (nth !== undefined && byStart[nth - 1]?.[0] === bySymbol[0])
@@ -330,8 +388,23 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
         choices = [byStart[nth - 1]!];
         spanStart = start - ordinal![0].length;
         rule = ` context:ordinal ${nth}`;
+      } else if (lastOne !== null) {
+        // "the last GGE" is the latest to have ended by the text's time; "the previous" one before it.
+        const year = contextYear(start);
+        const latest = /^(?:last|latest|most recent)/iu.test(lastOne[0]);
+        const done = byStart.filter(([e]) => {
+          const end = g.entities[e]!.years.at(-1)!;
+          return year !== undefined && (latest ? end <= year : end < year);
+        });
+        if (done.length > 0) {
+          choices = done.slice(-1);
+          spanStart = start - lastOne[0].length;
+          rule = ` context:last ${year}`;
+        } else unresolved = true;
       } else {
-        const year = premodifier !== null ? Number(premodifier[1]) : contextYear(start);
+        const year = premodifierYear ?? contextYear(start);
+        // "the OEWG report", "the OEWG and GGE reports": a round that had reported by then.
+        const reportAfter = premodifier === null ? REPORT_AFTER.test(lineAfter) : false;
         if (year !== undefined) {
           const containing = byStart.filter(([e]) => {
             const ys = g.entities[e]!.years;
@@ -348,16 +421,28 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
           // Before any round had started, the first one (about to be set up).
           const first = byStart[0]!;
           const upcoming = g.entities[first[0]]!.years[0]! - year <= 2 ? [first] : [];
+          // "the 2021 OEWG", "the 2015 GGE": the round that reported in that year.
+          const ending =
+            premodifier !== null
+              ? containing.filter(([e]) => g.entities[e]!.years.at(-1) === year)
+              : [];
+          const reported = reportAfter
+            ? byStart.filter(([e]) => g.entities[e]!.years.at(-1)! <= year)
+            : [];
           const picked =
-            containing.length > 1
-              ? both.length === 1
-                ? both
-                : containing.slice(0, 1)
-              : containing.length > 0
-                ? containing
-                : earlier.length > 0
-                  ? earlier.slice(-1)
-                  : upcoming;
+            ending.length === 1
+              ? ending
+              : reported.length > 0
+                ? reported.slice(-1)
+                : containing.length > 1
+                  ? both.length === 1
+                    ? both
+                    : containing.slice(0, 1)
+                  : containing.length > 0
+                    ? containing
+                    : earlier.length > 0
+                      ? earlier.slice(-1)
+                      : upcoming;
           if (picked.length > 0) {
             choices = picked;
             rule = ` context:year ${year}`;
@@ -391,6 +476,17 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     const stems = choices.filter(([, n]) => n.source === 'incident-stem');
     if (noun0 === null) choices = choices.filter(([, n]) => n.source !== 'incident-stem');
     else if (stems.length > 0) choices = stems;
+    // "the HSE attack": of two entities with one name, the one that suffered an incident.
+    if (noun0 !== null && choices.length > 1) {
+      const victims = choices.filter(([e]) => (g.entities[e]!.incidents?.length ?? 0) === 1);
+      if (victims.length === 1) choices = victims;
+    }
+    // "Health Service Executive (HSE)": the acronym in brackets is the name just before it.
+    if (choices.length > 1 && /\($/u.test(text.slice(Math.max(0, start - 2), start))) {
+      const prev = found.at(-1);
+      const same = choices.filter(([e]) => g.entities[e]!.iri === prev?.iri);
+      if (prev !== undefined && start - prev.end <= 3 && same.length === 1) choices = same;
+    }
     const ambiguous = noun0 !== null && stems.length > 0 ? stems.length > 1 : perEntity.size > 1;
     if (choices.length === 0) continue;
     const [entityIndex, name] = choices[0]!;
@@ -398,9 +494,16 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     // "the series of GGE dialogues", "successive OEWGs": the class of groups, which no entity is.
     if (
       name.source === 'class' &&
-      (SERIES_AFTER.test(text.slice(end, end + 24)) ||
-        SERIES_BEFORE.test(text.slice(Math.max(0, start - 24), start)))
-    )
+      (series ||
+        SERIES_AFTER.test(text.slice(end, end + 24)) ||
+        (!rule.startsWith(' context:last') &&
+          SERIES_BEFORE.test(text.slice(Math.max(0, start - 24), start))))
+    ) {
+      seriesEnd = end;
+      continue;
+    }
+    // "three Groups of Governmental Experts (GGE)": the acronym after the series names it too.
+    if (name.source === 'class' && seriesEnd >= 0 && /^\s*\($/u.test(text.slice(seriesEnd, start)))
       continue;
     // A norm's descriptive label ("Respond to requests for assistance") is a mention only where the
     // text prescribes that conduct, not where it reports it happening.
@@ -446,11 +549,28 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
         confidence: 0.8,
       };
     }
+    // "Costa Rica's Ministry of Finance": a department named after its field is not the sector.
+    if (
+      entity.kind === 'sector' &&
+      /\b(?:Ministry|Minister|Ministers|Department|Secretary|Office|Committee|Commission)\s+(?:of|for)\s+(?:the\s+)?$/u.test(
+        text.slice(Math.max(0, start - 30), start),
+      )
+    )
+      continue;
+    // "part of a power grid": one installation, not the sector.
+    if (
+      entity.kind === 'sector' &&
+      name.keys.length > 1 &&
+      /\b(?:a|an|one|that|this)\s+$/iu.test(text.slice(Math.max(0, start - 6), start)) &&
+      !/s$/iu.test(tokens[c.last]!.raw)
+    )
+      continue;
     // "hospitals" stands for the sector; "a hospital" is one building.
     if (
       entity.kind === 'sector' &&
-      /s$/u.test(name.raws[name.raws.length - 1] ?? '') &&
-      !/s$/iu.test(tokens[c.last]!.raw)
+      !/s$/iu.test(tokens[c.last]!.raw) &&
+      // Every name of it spelt here is a plural ("banks", not also "banking").
+      names.every((n) => n.entity !== entityIndex || /s$/u.test(n.raws[n.raws.length - 1] ?? ''))
     )
       continue;
     // "norm 13(h)", "norme 13 f)": the word for norm belongs to the name.
@@ -463,6 +583,36 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
         mention = { ...mention, start: s0, text: text.slice(s0, mention.end) };
       }
     }
+    // "the Conti group", "the REvil gang": the actor with its own head noun.
+    const crew = entity.kind === 'actor' ? ACTOR_NOUN.exec(text.slice(end)) : null;
+    if (crew !== null)
+      mention = {
+        ...mention,
+        end: end + crew[0].length,
+        text: text.slice(start, end + crew[0].length),
+      };
+    // "the UK Government": a State with its government, as written in official texts.
+    const government =
+      entity.kind === 'state' && name.source !== 'demonym'
+        ? /^[ \u00a0]+Government\b/u.exec(text.slice(end))
+        : null;
+    if (government !== null)
+      mention = {
+        ...mention,
+        end: end + government[0].length,
+        text: text.slice(mention.start, end + government[0].length),
+      };
+    // "the Olympic Destroyer attack": an incident's name with the attack noun after it.
+    const attack =
+      entity.kind === 'incident' && name.source !== 'incident-stem' && !ATTACK_END.test(name.text)
+        ? INCIDENT_NOUN.exec(text.slice(end))
+        : null;
+    if (attack !== null)
+      mention = {
+        ...mention,
+        end: end + attack[0].length,
+        text: text.slice(mention.start, end + attack[0].length),
+      };
     if (name.source === 'incident-stem' && noun0 !== null) {
       mention = {
         ...mention,
@@ -525,8 +675,14 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
       // keyword after "norm", up to three words between ("on protecting the")
       for (let skip = 0; skip <= 3; skip++) {
         const at = i + 1 + skip;
-        // Only connecting words may stand between "norm" and the keyword.
+        // Only connecting words may stand between "norm" and the keyword, and no punctuation
+        // ("the CERT norm, protects emergency response teams").
         if (skip > 0 && !NORM_CONNECTORS.has(tokens[at - 1]?.key ?? '')) break;
+        if (
+          at < tokens.length &&
+          /[,;:.!?()]/u.test(text.slice(tokens[at - 1]!.end, tokens[at]!.start))
+        )
+          break;
         if (
           kw.keys.every(
             (k, n) =>
@@ -658,6 +814,19 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     kept.push(m);
   }
   kept.sort((a, b) => a.start - b.start);
+  // "norm 13(g) on protecting one's own critical infrastructure": the conduct spelt out after the
+  // norm's number explains that mention; it is not a second one.
+  for (let i = kept.length - 1; i > 0; i--) {
+    const m = kept[i]!;
+    const prev = kept[i - 1]!;
+    if (
+      m.kind === 'norm' &&
+      m.rule.startsWith('norm-paraphrase') &&
+      prev.iri === m.iri &&
+      /^\s*(?:on|about|[,:(–—-])\s*$/u.test(text.slice(prev.end, m.start))
+    )
+      kept.splice(i, 1);
+  }
   // "the energy, transport and water sectors": the head noun is shared by the list; each sector is its word.
   for (let i = 1; i < kept.length; i++) {
     const m = kept[i]!;
@@ -677,7 +846,10 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     const b = kept[i]!;
     if (
       a.iri === b.iri &&
-      ((a.kind === 'sector' && /^\s*(?:and|or|&|\/)\s*$/u.test(text.slice(a.end, b.start))) ||
+      ((a.kind === 'sector' &&
+        /^\s*(?:and|or|&|\/)\s*$/u.test(text.slice(a.end, b.start)) &&
+        // "hospitals and health care organizations": the second word modifies a noun of its own.
+        !SECTOR_HEAD_AFTER.test(text.slice(b.end, b.end + 24))) ||
         (a.kind === 'actor' && text.slice(a.end, b.start) === '/'))
     )
       kept.splice(i - 1, 2, { ...a, end: b.end, text: text.slice(a.start, b.end) });

@@ -54,7 +54,10 @@ const FUNCTION_WORDS = new Set([
 
 /** A sentence that presents the conduct as a norm, a commitment or a report's content. */
 const NORM_CONTEXT =
-  /\b(?:norms?|GGE|OEWG|report|framework|recommend\w*|commit\w*|agreed|endorsed|expectations?|responsible (?:state|State) behaviou?r|A\/\d+\/\d+|should)\b/u;
+  /\b(?:[Nn]orms?|GGE|OEWG|report|framework|recommend\w*|commit\w*|agreed|endorsed|expectations?|responsible (?:state|State) behaviou?r|A\/\d+\/\d+|should)\b/u;
+
+/** Verbs that urge a conduct rather than name it ("Encourage", "Ensure"). */
+const SOFT_VERBS = new Set(['encourage', 'ensure', 'promote']);
 
 /** Label words a paraphrase may leave out ("reporting technical vulnerabilities" for "Report ICT vulnerabilities"). */
 const SKIPPABLE = new Set(['ict', 'icts', 'information', 'communication', 'technology', 'all']);
@@ -86,10 +89,14 @@ function patterns(g: Gazetteer): Map<string, NormPattern[]> {
     // Names with "norm" in them ("the supply chain norm") are matched as keywords, not as conduct.
     if (name.keys.includes('norm')) continue;
     const keys = name.keys.filter((k) => !FUNCTION_WORDS.has(k) && !/^\d/u.test(k) && k.length > 1);
-    if (keys.length < 2) continue;
-    const list = byFirst.get(keys[0]!) ?? [];
-    list.push({ entity: name.entity, text: name.text, keys });
-    byFirst.set(keys[0]!, list);
+    // "Encourage responsible reporting of …": texts name the conduct without the verb that urges it.
+    const forms = SOFT_VERBS.has(keys[0]!) && keys.length >= 4 ? [keys, keys.slice(1)] : [keys];
+    for (const k of forms) {
+      if (k.length < 2) continue;
+      const list = byFirst.get(k[0]!) ?? [];
+      list.push({ entity: name.entity, text: name.text, keys: k });
+      byFirst.set(k[0]!, list);
+    }
   }
   patternCache.set(g, byFirst);
   return byFirst;
@@ -107,7 +114,7 @@ function sentenceAround(text: string, at: number, end: number): string {
 
 /** Words before the conduct that make it prescribed ("should respond", "routines for reporting"). */
 const PRESCRIBING =
-  /(?:\b(?:should|shall|must|to|for|on|of|not|never|will|and|or|by|commit(?:s|ted)?|agreed|pledged?|support|promote|encourage|uphold|implement|observe)\s+|["“:]\s*)$/iu;
+  /(?:\b(?:should|shall|must|to|for|on|of|not|never|will|and|or|by|commit(?:s|ted)?|agreed|pledged?|(?:support|promote|encourage|uphold|implement|observe|call)(?:s|d|ed)?)\s+(?:the\s+)?|["“:]\s*)$/iu;
 
 /**
  * Is the conduct at tokens `first`..`last` presented as a norm — prescribed ("should", "not to",
@@ -158,6 +165,8 @@ export function normParaphrases(
         if (/[.;:!?]|\n/u.test(gap)) break;
         // The next content key, or the one after it (a label word the text leaves out).
         const key = tokens[j]!.key;
+        // A prefix word ("non-targeting") is one word with what follows it.
+        if (k === 1 && p.keys[0]!.length <= 3 && j > i + 1) break;
         if (key === p.keys[k]) {
           matched++;
           k++;

@@ -194,4 +194,83 @@ describe('linkText', () => {
       'process/oewg-2021-2025',
     ]);
   });
+
+  it('tells a round from the series: year ranges, report years, plurals, "the last GGE"', () => {
+    const short = (text: string, year: number) =>
+      linkText(text, gazetteer, { documentYear: year })
+        .filter((m) => m.kind === 'process')
+        .map((m) => [m.text, m.iri.replace(`${BASE}id/`, '')]);
+    expect(short('The report of the 2012/13 Group of Governmental Experts.', 2014)).toEqual([
+      ['2012/13 Group of Governmental Experts', 'process/gge-2012-2013'],
+    ]);
+    // In 2022 two OEWGs include 2021; the one that reported in 2021 is meant.
+    expect(short('States recalled the consensus report of the 2021 OEWG.', 2022)).toEqual([
+      ['2021 OEWG', 'process/oewg-2019-2021'],
+    ]);
+    expect(short('The 2013, 2015 and 2021 GGEs agreed on it.', 2022)).toEqual([
+      ['2021 GGEs', 'process/gge-2019-2021'],
+    ]);
+    expect(
+      short('There have been three Groups of Governmental Experts (GGE) so far.', 2014),
+    ).toEqual([]);
+    expect(short('In 2011 the Assembly called for a follow-up to the last GGE.', 2011)).toEqual([
+      ['last GGE', 'process/gge-2009-2010'],
+    ]);
+    // The OEWG that had reported by 2022: its report.
+    expect(
+      linkText('States are guided by the OEWG report.', gazetteer, { documentYear: 2022 }).map(
+        (m) => m.iri.replace(`${BASE}id/`, ''),
+      ),
+    ).toEqual(['document/A-75-816']);
+    expect(
+      short(
+        '² Report of the Group of Governmental Experts on Developments in the Field of ' +
+          'Information and Telecommunications, UN Doc. A/70/174 (22 July 2015).',
+        2022,
+      ),
+    ).toEqual([['Group of Governmental Experts', 'process/gge-2014-2015']]);
+  });
+
+  it('keeps norms, sectors and names to what the text says', () => {
+    const iris = (text: string) =>
+      linkText(text, gazetteer, { documentYear: 2022 }).map((m) => [
+        m.text,
+        m.iri.replace(`${BASE}id/`, ''),
+      ]);
+    expect(iris('Norms only matter if they are implemented.')).toEqual([]);
+    expect(iris('Norm 13(k), the CERT norm, protects emergency response teams.')).toEqual([
+      ['Norm 13(k)', 'norm/13k'],
+      ['CERT norm', 'norm/13k'],
+    ]);
+    expect(iris('We support norm 13(g) on protecting one’s own critical infrastructure.')).toEqual([
+      ['norm 13(g)', 'norm/13g'],
+    ]);
+    expect(
+      iris('The GGE report encourages the responsible reporting of ICT vulnerabilities.').at(-1),
+    ).toEqual(['responsible reporting of ICT vulnerabilities', 'norm/13j']);
+    expect(iris('Ransomware hit Costa Rica’s Ministry of Finance.').map((m) => m[1])).not.toContain(
+      'sector/finance',
+    );
+    expect(iris('It took down part of a power grid.')).toEqual([]);
+    expect(iris('Attacks hit government, banking and media websites.')).toEqual([
+      ['banking', 'sector/finance'],
+    ]);
+    expect(iris('Attacks targeted hospitals and health care organizations.')).toEqual([
+      ['hospitals', 'sector/healthcare'],
+      ['health care', 'sector/healthcare'],
+    ]);
+    expect(iris('The Conti group claimed it; the Olympic Destroyer attack followed.')).toEqual([
+      ['Conti group', 'actor/conti'],
+      ['Olympic Destroyer attack', 'incident/olympic-destroyer-2018'],
+    ]);
+    expect(iris('Ireland’s Health Service Executive (HSE) switched off its systems.')).toEqual([
+      ['Ireland', 'state/IRL'],
+      ['Health Service Executive', 'organization/hse-ireland'],
+      ['HSE', 'organization/hse-ireland'],
+    ]);
+    expect(iris('the consensus reports 2A/75/816 and 3A/70/174.').map((m) => m[0])).toEqual([
+      'A/75/816',
+      'A/70/174',
+    ]);
+  });
 });
