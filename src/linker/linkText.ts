@@ -672,8 +672,8 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
   for (let i = 0; i < tokens.length; i++) {
     if (!['norm', 'norms', 'norme', 'normes'].includes(tokens[i]!.key)) continue;
     for (const kw of g.normKeywords) {
-      // keyword after "norm", up to three words between ("on protecting the")
-      for (let skip = 0; skip <= 3; skip++) {
+      // keyword after "norm", up to four words between ("on the protection of")
+      for (let skip = 0; skip <= 4; skip++) {
         const at = i + 1 + skip;
         // Only connecting words may stand between "norm" and the keyword, and no punctuation
         // ("the CERT norm, protects emergency response teams").
@@ -770,6 +770,63 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
       confidence: 0.75,
       rule: `year-report ${year}`,
     });
+  }
+
+  // "norms 13(f), (g) and (h)", "norms (f) and (h)", "norms 13 f, g and h": each letter of a list
+  // that a norm's number or letter opens is that norm.
+  const normByLetter = new Map<string, Gazetteer['entities'][number]>();
+  for (const e of g.entities)
+    if (e.kind === 'norm') {
+      const letter = /\/13([a-k])$/u.exec(e.iri)?.[1];
+      if (letter !== undefined) normByLetter.set(letter, e);
+    }
+  // "la norme f)", "norm f": a norm by its letter alone after the word for norm.
+  for (const m of text.matchAll(
+    /\b(?:[Nn]orms?|[Nn]ormes?|NORMS?)[ \u00a0]+(?:\(?([a-k])\)|13([a-k])\b)/gu,
+  )) {
+    const e = normByLetter.get(m[1] ?? m[2]!);
+    if (e === undefined) continue;
+    found.push({
+      start: m.index,
+      end: m.index + m[0].length,
+      text: m[0],
+      iri: e.iri,
+      kind: e.kind,
+      label: e.label,
+      confidence: 0.88,
+      rule: `norm-letter "${m[1] ?? m[2]}"`,
+    });
+  }
+  for (const m of [...found]) {
+    if (
+      m.kind !== 'norm' ||
+      !/\b13\s?\(?[a-k]\)?$|\([a-k]\)$|\b[a-k]\)$|\bnorms?\s+[a-k]$/iu.test(m.text)
+    )
+      continue;
+    const bracketed = m.text.endsWith(')');
+    let at = m.end;
+    for (;;) {
+      const next = (
+        bracketed
+          ? /^(\s*(?:,\s*(?:and|or|et|ou)?|and|or|et|ou|&)\s*)((?:13\s?)?\(?([a-k])\))(?![\p{L}\p{N}(])/iu
+          : // an unbracketed letter must end its phrase: "f, g and h of", not "f and a second"
+            /^(\s*(?:,\s*(?:and|or)?|and|or|&)\s*)((?:13\s?)?([a-k]))(?=[,;.:)]|\s+(?:and|or|of|in|to|are|were|is)\b|\s*$)/u
+      ).exec(text.slice(at, at + 24));
+      const e = next === null ? undefined : normByLetter.get(next[3]!.toLowerCase());
+      if (next === null || e === undefined) break;
+      const start = at + next[1]!.length;
+      found.push({
+        start,
+        end: start + next[2]!.length,
+        text: next[2]!,
+        iri: e.iri,
+        kind: e.kind,
+        label: e.label,
+        confidence: 0.85,
+        rule: 'norm-list',
+      });
+      at = start + next[2]!.length;
+    }
   }
 
   // "resolution 73/27", "General Assembly resolution 68/243": the resolution by its number.

@@ -273,4 +273,30 @@ describe('linkText', () => {
       'A/70/174',
     ]);
   });
+
+  it('links every norm of a list that a norm number opens, and French letters', () => {
+    const norms = (text: string) =>
+      linkText(text, gazetteer)
+        .filter((m) => m.kind === 'norm')
+        .map((m) => [m.text, m.iri.replace(`${BASE}id/norm/`, '')]);
+    expect(norms('States reaffirmed norms 13(f), (g) and (h) of the 2015 report.')).toEqual([
+      ['norms 13(f)', '13f'],
+      ['(g)', '13g'],
+      ['(h)', '13h'],
+    ]);
+    expect(norms('la norme f) et la norme 13 h)')).toEqual([
+      ['norme f)', '13f'],
+      ['norme 13 h)', '13h'],
+    ]);
+    expect(norms('la norme sur la protection des infrastructures critiques')).toEqual([
+      ['norme sur la protection des infrastructures critiques', '13f'],
+    ]);
+    expect(norms('Norm 13(c), and a new idea.')).toEqual([['Norm 13(c)', '13c']]);
+    expect(norms('norm 13f; norms f and h.')).toEqual([
+      ['norm 13f', '13f'],
+      ['norms f', '13f'],
+      ['h', '13h'],
+    ]);
+    expect(norms('norm f and a second point')).toEqual([['norm f', '13f']]);
+  });
 });
