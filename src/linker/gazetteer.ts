@@ -54,6 +54,10 @@ export interface GazetteerEntity {
   readonly years: readonly number[];
   /** For a process: its final report, so "the 2015 GGE report" can reach the document. */
   readonly finalReport?: string;
+  /** For a process: the resolution that set it up ("73/266 creates a new GGE"). */
+  readonly establishedBy?: string;
+  /** For a norm: its official wording (English), whose clauses texts quote as the conduct. */
+  readonly officialText?: string;
   /** For a victim or a threat actor: the incidents it was the victim of, or took part in. */
   readonly incidents?: readonly string[];
 }
@@ -89,6 +93,11 @@ export class Gazetteer {
   public readonly entities: GazetteerEntity[] = [];
   public readonly names: GazetteerName[] = [];
   public readonly root: TrieNode = { next: new Map(), names: [] };
+  /**
+   * Names that hold only after their State's possessive: "Ministry of Finance" (from "Ministry of
+   * Finance of Costa Rica") in "Costa Rica's Ministry of Finance". Name id → the State's entity.
+   */
+  public readonly scopedTo = new Map<number, number>();
   /** Norm keywords from names like "supply chain norm" / "the norm on CERTs": key tokens → norm entity. */
   public readonly normKeywords: Array<{ keys: string[]; entity: number }> = [];
 
@@ -140,6 +149,16 @@ export class Gazetteer {
         null,
         null,
       )[0]?.object.value;
+      const establishedBy = store.match(
+        subject,
+        oxigraph.namedNode(`${cdo}establishedBy`),
+        null,
+        null,
+      )[0]?.object.value;
+      const officialText =
+        kind === 'norm'
+          ? literals(subject, `${cdo}officialText`).find((l) => l.language === 'en')?.value
+          : undefined;
       index.set(subject.value, g.entities.length);
       g.entities.push({
         iri: subject.value,
@@ -147,6 +166,8 @@ export class Gazetteer {
         label,
         years: years(subject),
         ...(finalReport === undefined ? {} : { finalReport }),
+        ...(officialText === undefined ? {} : { officialText }),
+        ...(establishedBy === undefined ? {} : { establishedBy }),
       });
     }
     // Victims and actors know their incidents: "the SolarWinds hack", "the Nobelium attack".
@@ -202,7 +223,28 @@ export class Gazetteer {
         }
       }
     }
+    g.scopeNames();
     return g;
+  }
+
+  /** Adds "Ministry of Finance" for "Ministry of Finance of Costa Rica", valid after Costa Rica's. */
+  private scopeNames(): void {
+    const states = new Map<string, number>();
+    for (const n of this.names)
+      if (this.entities[n.entity]!.kind === 'state' && n.source !== 'demonym' && n.lang === 'en')
+        states.set(n.text, n.entity);
+    for (const n of [...this.names]) {
+      if (this.entities[n.entity]!.kind !== 'organization') continue;
+      if (n.source !== 'label' && n.source !== 'alt') continue;
+      const m = /^(\S+(?:\s\S+)*?\s(?:of|for)\s\S+(?:\s\S+)*)\s+of\s+(?:the\s+)?(.+)$/u.exec(
+        n.text,
+      );
+      const state = m === null ? undefined : states.get(m[2]!);
+      if (m === null || state === undefined) continue;
+      const from = this.names.length;
+      this.addName(n.entity, 'alt', m[1]!, n.lang);
+      for (let id = from; id < this.names.length; id++) this.scopedTo.set(id, state);
+    }
   }
 
   private addName(entity: number, source: NameSource, text: string, lang: string): void {
@@ -250,11 +292,13 @@ export class Gazetteer {
     // ("The Dialogue" is an organisation, "the dialogue" is not). Sectors and norms are named in
     // ordinary words, so their names match in any case.
     const kind = this.entities[entity]!.kind;
-    const proper = kind !== 'sector' && kind !== 'norm';
+    // French demonyms are adjectives, written in lower case ("le Gouvernement français").
+    const adjective = source === 'demonym' && lang === 'fr';
+    const proper = kind !== 'sector' && kind !== 'norm' && !adjective;
     const caseRule = tokens.map((t, i) =>
       isAcronym(t.raw)
         ? 'exact'
-        : (proper || tokens.length === 1) &&
+        : (proper || (tokens.length === 1 && !adjective)) &&
             /^\p{Lu}/u.test(t.raw) &&
             // "SolarWinds Compromise" as a title; "the SolarWinds compromise" in prose.
             !(i > 0 && kind === 'incident' && ATTACK_WORD.test(t.raw)) &&

@@ -197,7 +197,9 @@ const SECTOR_HEAD_AFTER =
 
 /** Words that make a demonym name the State acting: "the Russian government". */
 const STATE_ACTORS =
-  /^\s+(?:government|authorities|officials|ministry|foreign ministry|delegation|state)\b(?!-)/iu;
+  /^\s+(?:government|authorities|officials|ministry|foreign ministry|delegation|state)\b(?!-)(?!\s+of\b)/iu;
+/** The same in French, where the noun comes first: "le Gouvernement français". */
+const STATE_ACTORS_FR = /\b(?:[Gg]ouvernement|[Aa]utorités|[Dd]élégation|[Mm]inistère)\s+$/u;
 
 /** Nouns that turn a victim or an actor into its incident: "the SolarWinds hack". */
 const INCIDENT_NOUN =
@@ -301,6 +303,29 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     if (lead !== null) return Number(lead[1]);
     return options.documentYear ?? best?.year;
   };
+  /**
+   * "an open-ended working group (resolution 73/27)", "73/266 creates a new GGE": of the rounds, the
+   * one set up by a resolution whose number stands close by in the same sentence.
+   */
+  const setUpBy = (
+    at: number,
+    end: number,
+    rounds: ReadonlyArray<[number, GazetteerName]>,
+  ): [number, GazetteerName] | undefined => {
+    const before = text.slice(Math.max(0, at - 40), at);
+    const cut = Math.max(before.search(/[.!?]\s(?!.*[.!?]\s)/su) + 2, before.lastIndexOf('\n') + 1);
+    const after = text.slice(end, end + 40);
+    const stop = after.search(/[.!?]\s|\n/u);
+    const window = `${before.slice(Math.max(0, cut))} ${stop < 0 ? after : after.slice(0, stop)}`;
+    for (const n of window.matchAll(
+      /(?<![\p{L}\p{N}/])(?:A\/RES\/)?(\d{2,3})\/(\d{1,3})(?![\p{N}/])/gu,
+    )) {
+      const iri = g.entities[resolutionsBySymbol(g).get(`A/RES/${n[1]}/${n[2]}`) ?? -1]?.iri;
+      const round = rounds.find(([e]) => iri !== undefined && g.entities[e]!.establishedBy === iri);
+      if (round !== undefined) return round;
+    }
+    return undefined;
+  };
   /** Where the last name used for a whole series of groups ended ("three Groups of Governmental Experts"). */
   let seriesEnd = -1;
 
@@ -309,10 +334,25 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     const span = text.slice(start, tokens[c.last]!.end);
     // A possessive breaks a name ("the UN’s Open-Ended Working Group") unless the name has it too.
     const possessive = /['’]s\s/u.test(span);
+    // A bracket inside the span belongs to a name that has one ("13(k)"); "critical infrastructure
+    // (norm 13(f))" is not "critical infrastructure norm".
+    const bracket = /[()]/u.test(text.slice(tokens[c.first]!.end, tokens[c.last]!.start));
     const names = c.names
+      // "Ministry of Finance" is Costa Rica's only right after "Costa Rica's".
+      .filter((id) => {
+        const state = g.scopedTo.get(id);
+        if (state === undefined) return true;
+        const prev = found.at(-1);
+        return (
+          prev?.iri === g.entities[state]!.iri && /^['’]s\s+$/u.test(text.slice(prev.end, start))
+        );
+      })
       .map((id) => g.names[id]!)
       .filter((n) => caseOk(n, tokens, c.first))
-      .filter((n) => !possessive || /['’]s\s/u.test(n.text));
+      .filter((n) => !possessive || /['’]s\s/u.test(n.text))
+      .filter((n) => !bracket || /[()]/u.test(n.text))
+      // "the critical infrastructure norms": several norms, not the one named so.
+      .filter((n) => !(n.keys.at(-1) === 'norm' && /^norms$/iu.test(tokens[c.last]!.raw)));
     if (names.length === 0) continue;
     const agenda = agendaTitles(g);
     if (agenda.size > 0 && c.names.every((id) => agenda.has(id))) {
@@ -375,7 +415,13 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
       if (
         premodifier === null &&
         bySymbol === undefined &&
-        (plural || /^\s+reports\b/iu.test(lineAfter))
+        (plural ||
+          /^\s+reports\b/iu.test(lineAfter) ||
+          // "the reports of the Group of Governmental Experts", "… in its 2013 and 2015 reports"
+          /\breports\s+of\s+(?:the\s+)?$/iu.test(text.slice(Math.max(0, start - 24), start)) ||
+          /^,?\s+in its (?:(?:19|20)\d\d(?:,\s*|\s+and\s+))+(?:19|20)\d\d\s+reports\b/u.test(
+            lineAfter,
+          ))
       ) {
         series = true;
       } else if (bySymbol !== undefined) {
@@ -401,6 +447,10 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
           spanStart = start - lastOne[0].length;
           rule = ` context:last ${year}`;
         } else unresolved = true;
+      } else if (premodifier === null && setUpBy(start, end0, byStart) !== undefined) {
+        const round = setUpBy(start, end0, byStart)!;
+        choices = [round];
+        rule = ` context:established-by ${g.entities[round[0]]!.establishedBy!.replace(/.*\//u, '')}`;
       } else {
         const year = premodifierYear ?? contextYear(start);
         // "the OEWG report", "the OEWG and GGE reports": a round that had reported by then.
@@ -481,6 +531,12 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
       const victims = choices.filter(([e]) => (g.entities[e]!.incidents?.length ?? 0) === 1);
       if (victims.length === 1) choices = victims;
     }
+    // Of two entities with one name, the one the text has already named ("Ireland's Health Service
+    // Executive; the HSE …").
+    if (choices.length > 1) {
+      const named = choices.filter(([e]) => found.some((m) => m.iri === g.entities[e]!.iri));
+      if (named.length === 1) choices = named;
+    }
     // "Health Service Executive (HSE)": the acronym in brackets is the name just before it.
     if (choices.length > 1 && /\($/u.test(text.slice(Math.max(0, start - 2), start))) {
       const prev = found.at(-1);
@@ -504,6 +560,15 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     }
     // "three Groups of Governmental Experts (GGE)": the acronym after the series names it too.
     if (name.source === 'class' && seriesEnd >= 0 && /^\s*\($/u.test(text.slice(seriesEnd, start)))
+      continue;
+    // "the Group of Governmental Experts on Advancing responsible State behaviour …": a document's
+    // title as the subject of a longer name is not that document.
+    if (
+      entity.kind === 'document' &&
+      name.source === 'label' &&
+      name.keys.length >= 5 &&
+      /\bon\s+$/u.test(text.slice(Math.max(0, start - 4), start))
+    )
       continue;
     // A norm's descriptive label ("Respond to requests for assistance") is a mention only where the
     // text prescribes that conduct, not where it reports it happening.
@@ -541,14 +606,33 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     // A demonym names the State only as the actor: "the Russian government", not "Russian hackers".
     if (name.source === 'demonym') {
       const actor = STATE_ACTORS.exec(text.slice(end));
-      if (actor === null) continue;
-      mention = {
-        ...mention,
-        end: end + actor[0].length,
-        text: text.slice(start, end + actor[0].length),
-        confidence: 0.8,
-      };
-    }
+      const acteur =
+        name.lang === 'fr'
+          ? STATE_ACTORS_FR.exec(text.slice(Math.max(0, start - 16), start))
+          : null;
+      if (actor !== null)
+        mention = {
+          ...mention,
+          end: end + actor[0].length,
+          text: text.slice(start, end + actor[0].length),
+          confidence: 0.8,
+        };
+      else if (acteur !== null)
+        mention = {
+          ...mention,
+          start: start - acteur[0].length,
+          text: text.slice(start - acteur[0].length, end),
+          confidence: 0.8,
+        };
+      else continue;
+    } else if (
+      name.lang === 'fr' &&
+      entity.kind === 'state' &&
+      /^\p{Ll}/u.test(tokens[c.first]!.raw)
+    )
+      continue;
+    // "United States v. Andrienko": a party's name in a case title.
+    if (entity.kind === 'state' && /^\s+v\.?\s/u.test(text.slice(end, end + 4))) continue;
     // "Costa Rica's Ministry of Finance": a department named after its field is not the sector.
     if (
       entity.kind === 'sector' &&
@@ -605,7 +689,7 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     // "the Olympic Destroyer attack": an incident's name with the attack noun after it.
     const attack =
       entity.kind === 'incident' && name.source !== 'incident-stem' && !ATTACK_END.test(name.text)
-        ? INCIDENT_NOUN.exec(text.slice(end))
+        ? (INCIDENT_NOUN.exec(text.slice(end)) ?? /^\s+operation\b/iu.exec(text.slice(end)))
         : null;
     if (attack !== null)
       mention = {
@@ -709,7 +793,13 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
       }
       // keyword right before "norm": "the CERT norm"
       const before = i - kw.keys.length;
-      if (before >= 0 && kw.keys.every((k, n) => tokens[before + n]?.key === k)) {
+      if (
+        before >= 0 &&
+        kw.keys.every((k, n) => tokens[before + n]?.key === k) &&
+        !/[()[\]]/u.test(text.slice(tokens[i - 1]!.end, tokens[i]!.start)) &&
+        // "the critical infrastructure norms": several norms.
+        !/^norms$/iu.test(tokens[i]!.raw)
+      ) {
         const first = before;
         const e = g.entities[kw.entity]!;
         found.push({
@@ -748,15 +838,23 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
   }
 
   // "the 2015 report": the one report of a group that concluded that year, if there is just one.
-  for (const m of text.matchAll(/\b((?:19|20)\d\d)\s+[Rr]eport\b/gu)) {
+  // "the 2021 report (UN Doc. A/76/135)": of several, the one whose symbol follows.
+  for (const m of text.matchAll(/\b((?:19|20)\d\d)\s+[Rr]eports?\b/gu)) {
     const year = Number(m[1]);
-    const reports = new Set(
+    let reports = new Set(
       g.entities
         .filter(
           (e) => e.kind === 'process' && e.finalReport !== undefined && e.years.at(-1) === year,
         )
         .map((e) => e.finalReport!),
     );
+    const symbol = /^\s*\((?:UN\s+Doc\.?\s*)?(A\/\d+\/\d+)/u.exec(
+      text.slice(m.index + m[0].length, m.index + m[0].length + 30),
+    );
+    const named =
+      symbol === null ? undefined : g.entities[resolutionsBySymbol(g).get(symbol[1]!) ?? -1];
+    if (reports.size > 1 && named !== undefined && reports.has(named.iri))
+      reports = new Set([named.iri]);
     if (reports.size !== 1) continue;
     const report = g.entities.find((e) => e.iri === [...reports][0]);
     if (report === undefined) continue;
@@ -846,6 +944,30 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     });
   }
 
+  // "resolutions 70/237 and 76/19", "two resolutions: 73/27 creates …; 73/266 creates …": after the
+  // plural, the numbers of known resolutions in the same sentence are those resolutions.
+  for (const m of text.matchAll(/\b(?:[Rr]esolutions|RESOLUTIONS|[Rr]ésolutions)\b/gu)) {
+    const rest = text.slice(m.index + m[0].length, m.index + m[0].length + 200);
+    const stop = rest.search(/\.\s|\n/u);
+    const sentence = stop < 0 ? rest : rest.slice(0, stop);
+    for (const n of sentence.matchAll(/(?<![\p{L}\p{N}/])(\d{2,3})\/(\d{1,3})(?![\p{N}/])/gu)) {
+      const e = resolutionsBySymbol(g).get(`A/RES/${n[1]}/${n[2]}`);
+      if (e === undefined) continue;
+      const entity = g.entities[e]!;
+      const start = m.index + m[0].length + n.index;
+      found.push({
+        start,
+        end: start + n[0].length,
+        text: n[0],
+        iri: entity.iri,
+        kind: entity.kind,
+        label: entity.label,
+        confidence: 0.85,
+        rule: `resolution-list "A/RES/${n[1]}/${n[2]}"`,
+      });
+    }
+  }
+
   const blocked = [
     ...[...text.matchAll(BLOCKING_NAMES)].map((m) => [m.index, m.index + m[0].length] as const),
     ...titleSpans,
@@ -880,7 +1002,7 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
       m.kind === 'norm' &&
       m.rule.startsWith('norm-paraphrase') &&
       prev.iri === m.iri &&
-      /^\s*(?:on|about|[,:(–—-])\s*$/u.test(text.slice(prev.end, m.start))
+      /^\s*(?:(?:on|about)(?:\s+the)?|[,:(–—-])\s*$/u.test(text.slice(prev.end, m.start))
     )
       kept.splice(i, 1);
   }

@@ -299,4 +299,65 @@ describe('linkText', () => {
     ]);
     expect(norms('norm f and a second point')).toEqual([['norm f', '13f']]);
   });
+
+  it('links a norm quoted in its official words, and keeps a bracket out of other names', () => {
+    const norms = (text: string) =>
+      linkText(text, gazetteer, { documentYear: 2018 })
+        .filter((m) => m.kind === 'norm')
+        .map((m) => [m.text, m.iri.replace(`${BASE}id/norm/`, '')]);
+    expect(
+      norms(
+        'The 2015 report agreed that States should not conduct or knowingly support ICT activity ' +
+          'that intentionally damages critical infrastructure (norm 13(f)), and should take ' +
+          'reasonable steps to ensure the integrity of the supply chain.',
+      ),
+    ).toEqual([
+      [
+        'not conduct or knowingly support ICT activity that intentionally damages critical infrastructure',
+        '13f',
+      ],
+      ['norm 13(f)', '13f'],
+      ['take reasonable steps to ensure the integrity of the supply chain', '13i'],
+    ]);
+    // The clause ends at a comma: what follows explains it.
+    expect(
+      norms('Norm 13(b) asks States to consider all relevant information, including the context.'),
+    ).toEqual([
+      ['Norm 13(b)', '13b'],
+      ['consider all relevant information', '13b'],
+    ]);
+    expect(norms('what the war tells us about the critical infrastructure norms')).toEqual([]);
+  });
+
+  it('reads State-scoped names, French demonyms, lists of resolutions and a report by its symbol', () => {
+    const got = (text: string, year = 2022) =>
+      linkText(text, gazetteer, { documentYear: year }).map((m) => [
+        m.text,
+        m.iri.replace(`${BASE}id/`, ''),
+      ]);
+    expect(got('Ransomware paralysed Costa Rica’s Ministry of Finance.')).toEqual([
+      ['Costa Rica', 'state/CRI'],
+      ['Ministry of Finance', 'organization/costa-rica-ministry-of-finance'],
+    ]);
+    expect(got('The Ministry of Finance of Ukraine and Ukraine’s Ministry of Finance.')).toEqual([
+      ['Ukraine', 'state/UKR'],
+      ['Ukraine', 'state/UKR'],
+    ]);
+    expect(got('le Gouvernement français et l’OMS ; les hackers français', 2020)).toEqual([
+      ['Gouvernement français', 'state/FRA'],
+      ['OMS', 'organization/who'],
+    ]);
+    expect(got('Two resolutions: 73/27 creates an OEWG; 73/266 creates a GGE.', 2018)).toEqual([
+      ['73/27', 'document/A-RES-73-27'],
+      ['OEWG', 'process/oewg-2019-2021'],
+      ['73/266', 'document/A-RES-73-266'],
+      ['GGE', 'process/gge-2019-2021'],
+    ]);
+    expect(got('see also the 2021 report (UN Doc. A/76/135).')).toEqual([
+      ['2021 report', 'document/A-76-135'],
+      ['UN', 'organization/united-nations'],
+      ['A/76/135', 'document/A-76-135'],
+    ]);
+    expect(got('United States v. Andrienko et al.').map((m) => m[1])).toEqual([]);
+  });
 });
