@@ -356,7 +356,14 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     if (names.length === 0) continue;
     const agenda = agendaTitles(g);
     if (agenda.size > 0 && c.names.every((id) => agenda.has(id))) {
-      titleSpans.push([start, tokens[c.last]!.end]);
+      // "Report of the Group of Governmental Experts on …, UN Doc. A/70/174": a shared title cited
+      // with one document's symbol after it leaves the names inside it to be linked.
+      const symbol = /\b(A\/\d+\/\d+)\b/u.exec(
+        text.slice(tokens[c.last]!.end, tokens[c.last]!.end + 40).split('\n', 1)[0]!,
+      );
+      const cited = symbol === null ? undefined : resolutionsBySymbol(g).get(symbol[1]!);
+      if (!c.names.some((id) => g.names[id]!.entity === cited))
+        titleSpans.push([start, tokens[c.last]!.end]);
       continue;
     }
     // A name that ends in a bracket ("13(k)") takes the text's closing bracket too.
