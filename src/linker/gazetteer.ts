@@ -276,6 +276,9 @@ export class Gazetteer {
         dated?.[1] ?? text,
       );
       if (un?.[1] !== undefined) this.addName(entity, 'alt', un[1], lang);
+      // "U.S. Department of Homeland Security" → "Department of Homeland Security".
+      const national = /^(?:U\.S\.|US|UK|U\.K\.)\s+(\S+(?:\s+\S+){2,})$/u.exec(dated?.[1] ?? text);
+      if (national?.[1] !== undefined) this.addName(entity, 'alt', national[1], lang);
     }
     // "… ransomware attack": the name before the attack noun is the incident when an attack noun follows.
     if (this.entities[entity]!.kind === 'incident' && source !== 'incident-stem') {

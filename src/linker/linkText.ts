@@ -648,11 +648,13 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
       )
     )
       continue;
-    // "part of a power grid": one installation, not the sector.
+    // "part of a power grid", "Ukraine's power grid": one installation, not the sector.
     if (
       entity.kind === 'sector' &&
       name.keys.length > 1 &&
-      /\b(?:a|an|one|that|this)\s+$/iu.test(text.slice(Math.max(0, start - 6), start)) &&
+      /(?:\b(?:a|an|one|that|this)|\p{L}['’]s)\s+$/iu.test(
+        text.slice(Math.max(0, start - 6), start),
+      ) &&
       !/s$/iu.test(tokens[c.last]!.raw)
     )
       continue;
@@ -846,8 +848,10 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
 
   // "the 2015 report": the one report of a group that concluded that year, if there is just one.
   // "the 2021 report (UN Doc. A/76/135)": of several, the one whose symbol follows.
-  for (const m of text.matchAll(/\b((?:19|20)\d\d)\s+[Rr]eports?\b/gu)) {
-    const year = Number(m[1]);
+  for (const m of text.matchAll(
+    /\b((?:19|20)\d\d)\s+[Rr]eports?\b|\b[Rr]apport\s+de\s+((?:19|20)\d\d)\b/gu,
+  )) {
+    const year = Number(m[1] ?? m[2]);
     let reports = new Set(
       g.entities
         .filter(
@@ -1040,6 +1044,35 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     )
       kept.splice(i - 1, 2, { ...a, end: b.end, text: text.slice(a.start, b.end) });
   }
+  // "communications, energy, transportation and water": in a list of sectors, "communications" is one.
+  const telecoms = g.entities.find((e) => e.iri.endsWith('/sector/telecommunications'));
+  if (telecoms !== undefined)
+    for (const m of text.matchAll(/\b[Cc]ommunications\b/gu)) {
+      const end = m.index + m[0].length;
+      const next = kept.find((k) => k.start >= end && k.start - end <= 6);
+      const prev = kept.findLast((k) => k.end <= m.index && m.index - k.end <= 6);
+      const listed = (k: Mention | undefined, gap: string) =>
+        k?.kind === 'sector' && /^\s*(?:,|,?\s+and|,?\s+or)\s*$/u.test(gap);
+      if (
+        kept.some((k) => k.start < end && m.index < k.end) ||
+        !(
+          listed(next, next === undefined ? '' : text.slice(end, next.start)) ||
+          listed(prev, prev === undefined ? '' : text.slice(prev.end, m.index))
+        )
+      )
+        continue;
+      kept.push({
+        start: m.index,
+        end,
+        text: m[0],
+        iri: telecoms.iri,
+        kind: telecoms.kind,
+        label: telecoms.label,
+        confidence: 0.7,
+        rule: 'sector-list "communications"',
+      });
+    }
+  kept.sort((a, b) => a.start - b.start);
   // "energy transportation": a sector word modifying another sector word names the first sector;
   // the head noun is not a second one.
   return kept.filter((m, i) => {

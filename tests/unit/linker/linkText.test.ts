@@ -359,5 +359,17 @@ describe('linkText', () => {
       ['A/76/135', 'document/A-76-135'],
     ]);
     expect(got('United States v. Andrienko et al.').map((m) => m[1])).toEqual([]);
+    expect(
+      got('operators in the communications, energy and water sectors').map((m) => m[0]),
+    ).toEqual(['communications', 'energy', 'water']);
+    expect(got('information and communications technologies').map((m) => m[1])).toEqual([]);
+    expect(got('the attacks on Ukraine’s power grid').map((m) => m[1])).toEqual(['state/UKR']);
+    expect(got('Le rapport de 2015 du GEG.', 2020)[0]).toEqual([
+      'rapport de 2015',
+      'document/A-70-174',
+    ]);
+    expect(got('the Department of Homeland Security').map((m) => m[1])).toEqual([
+      'organization/us-dhs',
+    ]);
   });
 });
