@@ -143,18 +143,10 @@ export class Gazetteer {
         literals(subject, `${RDFS}label`).find((l) => l.language === 'en' || l.language === '')
           ?.value ??
         subject.value;
-      const finalReport = store.match(
-        subject,
-        oxigraph.namedNode(`${cdo}finalReport`),
-        null,
-        null,
-      )[0]?.object.value;
-      const establishedBy = store.match(
-        subject,
-        oxigraph.namedNode(`${cdo}establishedBy`),
-        null,
-        null,
-      )[0]?.object.value;
+      const objectOf = (p: string): string | undefined =>
+        store.match(subject, oxigraph.namedNode(`${cdo}${p}`), null, null)[0]?.object.value;
+      const finalReport = objectOf('finalReport');
+      const establishedBy = objectOf('establishedBy');
       const officialText =
         kind === 'norm'
           ? literals(subject, `${cdo}officialText`).find((l) => l.language === 'en')?.value

@@ -3,7 +3,7 @@
  * initiative, organisation or threat actor, with character offsets, the entity, a confidence and the
  * rule that produced it. Pure and synchronous: the gazetteer in, mentions out.
  */
-import type { Gazetteer, GazetteerName } from './gazetteer.js';
+import type { Gazetteer, GazetteerEntity, GazetteerName } from './gazetteer.js';
 import { BASE_CONFIDENCE } from './gazetteer.js';
 import { normParaphrases, presentedAsNorm } from './paraphrase.js';
 import { tokenize, type Token } from './tokenize.js';
@@ -241,6 +241,19 @@ function caseOk(name: GazetteerName, tokens: readonly Token[], first: number): b
     if (rule === 'capital' && !/^\p{Lu}/u.test(raw)) return false;
   }
   return true;
+}
+
+/** A mention of `entity` at `start`..`end` of `text`, found by `rule`. */
+function mentionOf(
+  text: string,
+  entity: GazetteerEntity,
+  start: number,
+  end: number,
+  confidence: number,
+  rule: string,
+): Mention {
+  const { iri, kind, label } = entity;
+  return { start, end, text: text.slice(start, end), iri, kind, label, confidence, rule };
 }
 
 /** Every span of tokens that spells a name in the gazetteer (plural of the last token allowed). */
@@ -676,36 +689,27 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
         mention = { ...mention, start: s0, text: text.slice(s0, mention.end) };
       }
     }
+    // What follows the name and belongs to it.
+    const lengthen = (m: Mention, more: string): Mention => ({
+      ...m,
+      end: m.end + more.length,
+      text: text.slice(m.start, m.end + more.length),
+    });
     // "the Conti group", "the REvil gang": the actor with its own head noun.
     const crew = entity.kind === 'actor' ? ACTOR_NOUN.exec(text.slice(end)) : null;
-    if (crew !== null)
-      mention = {
-        ...mention,
-        end: end + crew[0].length,
-        text: text.slice(start, end + crew[0].length),
-      };
+    if (crew !== null) mention = lengthen(mention, crew[0]);
     // "the UK Government": a State with its government, as written in official texts.
     const government =
       entity.kind === 'state' && name.source !== 'demonym'
         ? /^[ \u00a0]+Government\b/u.exec(text.slice(end))
         : null;
-    if (government !== null)
-      mention = {
-        ...mention,
-        end: end + government[0].length,
-        text: text.slice(mention.start, end + government[0].length),
-      };
+    if (government !== null) mention = lengthen(mention, government[0]);
     // "the Olympic Destroyer attack": an incident's name with the attack noun after it.
     const attack =
       entity.kind === 'incident' && name.source !== 'incident-stem' && !ATTACK_END.test(name.text)
         ? (INCIDENT_NOUN.exec(text.slice(end)) ?? /^\s+operation\b/iu.exec(text.slice(end)))
         : null;
-    if (attack !== null)
-      mention = {
-        ...mention,
-        end: end + attack[0].length,
-        text: text.slice(mention.start, end + attack[0].length),
-      };
+    if (attack !== null) mention = lengthen(mention, attack[0]);
     if (name.source === 'incident-stem' && noun0 !== null) {
       mention = {
         ...mention,
@@ -787,16 +791,16 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
           const first = i;
           const last = at + kw.keys.length - 1;
           const e = g.entities[kw.entity]!;
-          found.push({
-            start: tokens[first]!.start,
-            end: tokens[last]!.end,
-            text: text.slice(tokens[first]!.start, tokens[last]!.end),
-            iri: e.iri,
-            kind: e.kind,
-            label: e.label,
-            confidence: 0.8,
-            rule: `norm-keyword "${kw.keys.join(' ')}"`,
-          });
+          found.push(
+            mentionOf(
+              text,
+              e,
+              tokens[first]!.start,
+              tokens[last]!.end,
+              0.8,
+              `norm-keyword "${kw.keys.join(' ')}"`,
+            ),
+          );
           break;
         }
       }
@@ -811,16 +815,16 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
       ) {
         const first = before;
         const e = g.entities[kw.entity]!;
-        found.push({
-          start: tokens[first]!.start,
-          end: tokens[i]!.end,
-          text: text.slice(tokens[first]!.start, tokens[i]!.end),
-          iri: e.iri,
-          kind: e.kind,
-          label: e.label,
-          confidence: 0.85,
-          rule: `norm-keyword "${kw.keys.join(' ')}"`,
-        });
+        found.push(
+          mentionOf(
+            text,
+            e,
+            tokens[first]!.start,
+            tokens[i]!.end,
+            0.85,
+            `norm-keyword "${kw.keys.join(' ')}"`,
+          ),
+        );
       }
     }
   }
@@ -834,16 +838,7 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
       ? /\bnot\s+(?:to\s+)?$/iu.exec(text.slice(Math.max(0, start - 8), start))
       : null;
     if (negation !== null) start -= negation[0].length;
-    found.push({
-      start,
-      end,
-      text: text.slice(start, end),
-      iri: e.iri,
-      kind: e.kind,
-      label: e.label,
-      confidence: 0.7,
-      rule: `norm-paraphrase "${p.pattern.text}"`,
-    });
+    found.push(mentionOf(text, e, start, end, 0.7, `norm-paraphrase "${p.pattern.text}"`));
   }
 
   // "the 2015 report": the one report of a group that concluded that year, if there is just one.
@@ -869,16 +864,9 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     if (reports.size !== 1) continue;
     const report = g.entities.find((e) => e.iri === [...reports][0]);
     if (report === undefined) continue;
-    found.push({
-      start: m.index,
-      end: m.index + m[0].length,
-      text: m[0],
-      iri: report.iri,
-      kind: report.kind,
-      label: report.label,
-      confidence: 0.75,
-      rule: `year-report ${year}`,
-    });
+    found.push(
+      mentionOf(text, report, m.index, m.index + m[0].length, 0.75, `year-report ${year}`),
+    );
   }
 
   // "norms 13(f), (g) and (h)", "norms (f) and (h)", "norms 13 f, g and h": each letter of a list
@@ -895,16 +883,9 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
   )) {
     const e = normByLetter.get(m[1] ?? m[2]!);
     if (e === undefined) continue;
-    found.push({
-      start: m.index,
-      end: m.index + m[0].length,
-      text: m[0],
-      iri: e.iri,
-      kind: e.kind,
-      label: e.label,
-      confidence: 0.88,
-      rule: `norm-letter "${m[1] ?? m[2]}"`,
-    });
+    found.push(
+      mentionOf(text, e, m.index, m.index + m[0].length, 0.88, `norm-letter "${m[1] ?? m[2]}"`),
+    );
   }
   for (const m of [...found]) {
     if (
@@ -924,16 +905,7 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
       const e = next === null ? undefined : normByLetter.get(next[3]!.toLowerCase());
       if (next === null || e === undefined) break;
       const start = at + next[1]!.length;
-      found.push({
-        start,
-        end: start + next[2]!.length,
-        text: next[2]!,
-        iri: e.iri,
-        kind: e.kind,
-        label: e.label,
-        confidence: 0.85,
-        rule: 'norm-list',
-      });
+      found.push(mentionOf(text, e, start, start + next[2]!.length, 0.85, 'norm-list'));
       at = start + next[2]!.length;
     }
   }
@@ -943,16 +915,16 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     const e = resolutionsBySymbol(g).get(`A/RES/${m[1]}/${m[2]}`);
     if (e === undefined) continue;
     const entity = g.entities[e]!;
-    found.push({
-      start: m.index,
-      end: m.index + m[0].length,
-      text: m[0],
-      iri: entity.iri,
-      kind: entity.kind,
-      label: entity.label,
-      confidence: 0.95,
-      rule: `resolution-number "A/RES/${m[1]}/${m[2]}"`,
-    });
+    found.push(
+      mentionOf(
+        text,
+        entity,
+        m.index,
+        m.index + m[0].length,
+        0.95,
+        `resolution-number "A/RES/${m[1]}/${m[2]}"`,
+      ),
+    );
   }
 
   // "resolutions 70/237 and 76/19", "two resolutions: 73/27 creates …; 73/266 creates …": after the
@@ -966,16 +938,16 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
       if (e === undefined) continue;
       const entity = g.entities[e]!;
       const start = m.index + m[0].length + n.index;
-      found.push({
-        start,
-        end: start + n[0].length,
-        text: n[0],
-        iri: entity.iri,
-        kind: entity.kind,
-        label: entity.label,
-        confidence: 0.85,
-        rule: `resolution-list "A/RES/${n[1]}/${n[2]}"`,
-      });
+      found.push(
+        mentionOf(
+          text,
+          entity,
+          start,
+          start + n[0].length,
+          0.85,
+          `resolution-list "A/RES/${n[1]}/${n[2]}"`,
+        ),
+      );
     }
   }
 
@@ -1061,16 +1033,7 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
         )
       )
         continue;
-      kept.push({
-        start: m.index,
-        end,
-        text: m[0],
-        iri: telecoms.iri,
-        kind: telecoms.kind,
-        label: telecoms.label,
-        confidence: 0.7,
-        rule: 'sector-list "communications"',
-      });
+      kept.push(mentionOf(text, telecoms, m.index, end, 0.7, 'sector-list "communications"'));
     }
   kept.sort((a, b) => a.start - b.start);
   // "energy transportation": a sector word modifying another sector word names the first sector;
