@@ -55,6 +55,10 @@ export interface GazetteerEntity {
   readonly years: readonly number[];
   /** For a process: its final report, so "the 2015 GGE report" can reach the document. */
   readonly finalReport?: string;
+  /** For a process: the resolution that set it up ("73/266 creates a new GGE"). */
+  readonly establishedBy?: string;
+  /** For a norm: its official wording (English), whose clauses texts quote as the conduct. */
+  readonly officialText?: string;
   /** For a victim or a threat actor: the incidents it was the victim of, or took part in. */
   readonly incidents?: readonly string[];
 }
@@ -112,6 +116,11 @@ export class Gazetteer {
   public readonly entities: GazetteerEntity[] = [];
   public readonly names: GazetteerName[] = [];
   public readonly root: TrieNode = { next: new Map(), names: [] };
+  /**
+   * Names that hold only after their State's possessive: "Ministry of Finance" (from "Ministry of
+   * Finance of Costa Rica") in "Costa Rica's Ministry of Finance". Name id → the State's entity.
+   */
+  public readonly scopedTo = new Map<number, number>();
   /** Norm keywords from names like "supply chain norm" / "the norm on CERTs": key tokens → norm entity. */
   public readonly normKeywords: Array<{ keys: string[]; entity: number }> = [];
 
@@ -125,6 +134,8 @@ export class Gazetteer {
       RDF_TYPE,
       ...YEAR_PREDICATES(cdo),
       `${cdo}finalReport`,
+      `${cdo}establishedBy`,
+      `${cdo}officialText`,
       ...INCIDENT_PREDICATES(cdo),
       OWL_SAME_AS,
       ...NAME_SOURCES(cdo).map(([p]) => p),
@@ -170,6 +181,8 @@ export class Gazetteer {
     const rdfsLabels = bySubject(`${RDFS}label`);
     const altLabels = bySubject(`${SKOS}altLabel`);
     const finalReports = bySubject(`${cdo}finalReport`);
+    const establishers = bySubject(`${cdo}establishedBy`);
+    const officialTexts = bySubject(`${cdo}officialText`);
     const dates = YEAR_PREDICATES(cdo).map(bySubject);
     const years = (iri: string): number[] => {
       const out = new Set<number>();
@@ -192,6 +205,11 @@ export class Gazetteer {
           ?.value ??
         subject;
       const finalReport = finalReports.get(subject)?.[0]?.value;
+      const establishedBy = establishers.get(subject)?.[0]?.value;
+      const officialText =
+        kind === 'norm'
+          ? literalsOf(officialTexts.get(subject)).find((l) => l.language === 'en')?.value
+          : undefined;
       index.set(subject, g.entities.length);
       g.entities.push({
         iri: subject,
@@ -199,6 +217,8 @@ export class Gazetteer {
         label,
         years: years(subject),
         ...(finalReport === undefined ? {} : { finalReport }),
+        ...(officialText === undefined ? {} : { officialText }),
+        ...(establishedBy === undefined ? {} : { establishedBy }),
       });
     }
     // Victims and actors know their incidents: "the SolarWinds hack", "the Nobelium attack".
@@ -240,18 +260,46 @@ export class Gazetteer {
         }
       }
     }
+    g.scopeNames();
     return g;
+  }
+
+  /** Adds "Ministry of Finance" for "Ministry of Finance of Costa Rica", valid after Costa Rica's. */
+  private scopeNames(): void {
+    const states = new Map<string, number>();
+    for (const n of this.names)
+      if (this.entities[n.entity]!.kind === 'state' && n.source !== 'demonym' && n.lang === 'en')
+        states.set(n.text, n.entity);
+    for (const n of [...this.names]) {
+      if (this.entities[n.entity]!.kind !== 'organization') continue;
+      if (n.source !== 'label' && n.source !== 'alt') continue;
+      const m = /^(\S+(?:\s\S+)*?\s(?:of|for)\s\S+(?:\s\S+)*)\s+of\s+(?:the\s+)?(.+)$/u.exec(
+        n.text,
+      );
+      const state = m === null ? undefined : states.get(m[2]!);
+      if (m === null || state === undefined) continue;
+      const from = this.names.length;
+      this.addName(n.entity, 'alt', m[1]!, n.lang);
+      for (let id = from; id < this.names.length; id++) this.scopedTo.set(id, state);
+    }
   }
 
   private addName(entity: number, source: NameSource, text: string, lang: string): void {
     // "Colonial Pipeline ransomware attack (2021)", "Health Service Executive (Ireland)": texts leave
     // the qualifier out; an acronym in it ("(UNODA)") is a name too.
     const dated = /^(.+?)\s*\(([^()]+)\)$/u.exec(text);
-    if (dated?.[1] !== undefined && source !== 'incident-stem') {
+    // A letter or number in brackets ("norm (a)", "norm 13(k)") is the name itself, not a qualifier.
+    if (dated?.[1] !== undefined && source !== 'incident-stem' && dated[2]!.trim().length > 2) {
       this.addName(entity, source, dated[1], lang);
-      if (isAcronym(dated[2]!) && !/\s/u.test(dated[2]!))
+      // "Global Commission on the Stability of Cyberspace (GCSC)": texts write the name and its
+      // acronym as two names, each its own mention; the whole is not a third name.
+      if (isAcronym(dated[2]!) && !/\s/u.test(dated[2]!)) {
         this.addName(entity, 'alt', dated[2]!, lang);
+        return;
+      }
     }
+    // "Foreign, Commonwealth & Development Office" is also written with "and".
+    if (/\s&\s/u.test(text)) this.addName(entity, source, text.replace(/\s&\s/gu, ' and '), lang);
     const kindOfEntity = this.entities[entity]!.kind;
     if (kindOfEntity === 'organization' && (source === 'label' || source === 'alt')) {
       // "Colonial Pipeline Company", "UnitedHealth Group": the company without its legal suffix.
@@ -265,6 +313,9 @@ export class Gazetteer {
         dated?.[1] ?? text,
       );
       if (un?.[1] !== undefined) this.addName(entity, 'alt', un[1], lang);
+      // "U.S. Department of Homeland Security" → "Department of Homeland Security".
+      const national = /^(?:U\.S\.|US|UK|U\.K\.)\s+(\S+(?:\s+\S+){2,})$/u.exec(dated?.[1] ?? text);
+      if (national?.[1] !== undefined) this.addName(entity, 'alt', national[1], lang);
     }
     // "… ransomware attack": the name before the attack noun is the incident when an attack noun follows.
     if (this.entities[entity]!.kind === 'incident' && source !== 'incident-stem') {
@@ -281,11 +332,13 @@ export class Gazetteer {
     // ("The Dialogue" is an organisation, "the dialogue" is not). Sectors and norms are named in
     // ordinary words, so their names match in any case.
     const kind = this.entities[entity]!.kind;
-    const proper = kind !== 'sector' && kind !== 'norm';
+    // French demonyms are adjectives, written in lower case ("le Gouvernement français").
+    const adjective = source === 'demonym' && lang === 'fr';
+    const proper = kind !== 'sector' && kind !== 'norm' && !adjective;
     const caseRule = tokens.map((t, i) =>
       isAcronym(t.raw)
         ? 'exact'
-        : (proper || tokens.length === 1) &&
+        : (proper || (tokens.length === 1 && !adjective)) &&
             /^\p{Lu}/u.test(t.raw) &&
             // "SolarWinds Compromise" as a title; "the SolarWinds compromise" in prose.
             !(i > 0 && kind === 'incident' && ATTACK_WORD.test(t.raw)) &&

@@ -3,7 +3,7 @@
  * initiative, organisation or threat actor, with character offsets, the entity, a confidence and the
  * rule that produced it. Pure and synchronous: the gazetteer in, mentions out.
  */
-import type { Gazetteer, GazetteerName } from './gazetteer.js';
+import type { Gazetteer, GazetteerEntity, GazetteerName } from './gazetteer.js';
 import { BASE_CONFIDENCE } from './gazetteer.js';
 import { normParaphrases, presentedAsNorm } from './paraphrase.js';
 import { tokenize, type Token } from './tokenize.js';
@@ -112,7 +112,7 @@ const REJECT_CONTEXT: ReadonlyArray<{ iri: RegExp; context: RegExp }> = [
  * "United Nations Charter" links nothing (not even "United Nations").
  */
 const BLOCKING_NAMES =
-  /\b(?:United Nations Charter|UN Charter|Charter of the United Nations|Charte des Nations [Uu]nies|Paris Peace Forum|Paris Agreement|Budapest Convention|North Atlantic Council|[Ii]nformation and [Tt]elecommunications|Microsoft Exchange(?! (?:hack|attack|compromise|breach)))\b/gu;
+  /\b(?:United Nations Charter|UN Charter|Charter of the United Nations|Charte des Nations [Uu]nies|Paris Peace Forum|Paris Agreement|Budapest Convention|North Atlantic Council|[Ii]nformation and [Tt]elecommunications|Microsoft Exchange(?! (?:hack|attack|compromise|breach))|(?:UN|U\.N\.|United Nations) (?:General Assembly|Secretary-General|Security Council))\b/gu;
 
 /** Words that may stand between "norm" and what it protects: "the norm on protecting CERTs". */
 const NORM_CONNECTORS = new Set([
@@ -177,7 +177,13 @@ const ORDINALS: Readonly<Record<string, number>> = {
 const ORDINAL_BEFORE =
   /\b(first|second|third|fourth|fifth|sixth|seventh|1st|2nd|3rd|4th|5th|6th|premier|première|deuxième|seconde|troisième|quatrième|cinquième|sixième)\s+$/iu;
 /** "the 2015 Group of Governmental Experts": the round of that year. */
-const YEAR_BEFORE = /\b((?:19|20)\d\d)\s+$/u;
+const YEAR_BEFORE = /\b((?:19|20)\d\d)(?:[/–-]((?:19|20)?\d\d))?\s+$/u;
+/** "the last GGE", "the previous OEWG": the round before the one of the text's time. */
+const LAST_BEFORE = /\b(?:last|previous|latest|most recent|preceding)\s+$/iu;
+/** "Report of the Group of Governmental Experts on …, A/70/174": a citation naming its symbol later on. */
+const REPORT_OF_BEFORE = /\bReport of the\s+$/u;
+/** "the OEWG report", "the OEWG and GGE reports": a round that has reported. */
+const REPORT_AFTER = /^\s+(?:and\s+\S+\s+)?(?:final\s+|consensus\s+|annual\s+)?reports?\b/iu;
 
 /** A group's short name used for the whole series of groups: "GGE dialogues", "the series of GGEs". */
 const SERIES_AFTER =
@@ -185,13 +191,25 @@ const SERIES_AFTER =
 const SERIES_BEFORE =
   /\b(?:series of|successive|previous|past|all|each|every|several|various|consecutive)\s+(?:the\s+)?$/iu;
 
+/** A noun after a sector word that it modifies ("health care organizations"). */
+const SECTOR_HEAD_AFTER =
+  /^[ \u00a0]+(?:organi[sz]ations?|providers?|facilit(?:y|ies)|systems?|institutions?|operators?|companies|workers|professionals|networks?|entities)\b/iu;
+
 /** Words that make a demonym name the State acting: "the Russian government". */
 const STATE_ACTORS =
-  /^\s+(?:government|authorities|officials|ministry|foreign ministry|delegation|state)\b(?!-)/iu;
+  /^\s+(?:government|authorities|officials|ministry|foreign ministry|delegation|state)\b(?!-)(?!\s+of\b)/iu;
+/** The same in French, where the noun comes first: "le Gouvernement français". */
+const STATE_ACTORS_FR = /\b(?:[Gg]ouvernement|[Aa]utorités|[Dd]élégation|[Mm]inistère)\s+$/u;
 
 /** Nouns that turn a victim or an actor into its incident: "the SolarWinds hack". */
 const INCIDENT_NOUN =
   /^\s+(?:(?:ransomware|supply[- ]chain|cyber|DDoS|denial[- ]of[- ]service|phishing|wiper|malware)[- ]?)*(?:hack|attack|cyberattack|cyber-attack|breach|compromise|intrusion|incident|campaign)\b/iu;
+
+/** A threat actor's own head noun: "the Conti group". */
+const ACTOR_NOUN = /^[ \u00a0]+(?:group|gang|crew|collective)\b/u;
+/** An incident name that already ends with an attack word. */
+const ATTACK_END =
+  /(?:hack|attack|cyberattack|cyber-attack|breach|compromise|intrusion|incident|campaign|ransomware|outbreak|operation)s?$/iu;
 
 /** What may stand between two tokens of one name: spaces, hyphens, dashes, brackets, slashes, dots. */
 const GAP = /^[\s\-‐‑–—()[\]/.,'’]{0,4}$/u;
@@ -209,11 +227,33 @@ function caseOk(name: GazetteerName, tokens: readonly Token[], first: number): b
     const raw = tokens[first + i]!.raw;
     const written = raw.replace(/\./gu, '');
     const named = name.raws[i]!.replace(/\./gu, '');
-    // An acronym matches as written, or all in capitals ("POA" for "PoA").
-    if (rule === 'exact' && written !== named && written !== named.toUpperCase()) return false;
+    // An acronym matches as written, in capitals, or with a plural "s" ("GGEs").
+    if (
+      rule === 'exact' &&
+      written !== named &&
+      written !== named.toUpperCase() &&
+      !(
+        i === name.keys.length - 1 &&
+        (written === `${named}s` || written === `${named.toUpperCase()}s`)
+      )
+    )
+      return false;
     if (rule === 'capital' && !/^\p{Lu}/u.test(raw)) return false;
   }
   return true;
+}
+
+/** A mention of `entity` at `start`..`end` of `text`, found by `rule`. */
+function mentionOf(
+  text: string,
+  entity: GazetteerEntity,
+  start: number,
+  end: number,
+  confidence: number,
+  rule: string,
+): Mention {
+  const { iri, kind, label } = entity;
+  return { start, end, text: text.slice(start, end), iri, kind, label, confidence, rule };
 }
 
 /** Every span of tokens that spells a name in the gazetteer (plural of the last token allowed). */
@@ -268,22 +308,75 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
       const gap = text.slice(Math.min(at, best.at), Math.max(at, best.at));
       if (!/[.!?]\s|\n/u.test(gap)) return best.year;
     }
+    // A timeline's paragraph that opens with its year ("2018 — …").
+    const para = text.lastIndexOf('\n', at - 1) + 1;
+    const lead = /^\s*((?:19|20)\d\d)\s*(?:[—–:-]|\s-\s)/u.exec(
+      text.slice(para, Math.min(at, para + 12)),
+    );
+    if (lead !== null) return Number(lead[1]);
     return options.documentYear ?? best?.year;
   };
+  /**
+   * "an open-ended working group (resolution 73/27)", "73/266 creates a new GGE": of the rounds, the
+   * one set up by a resolution whose number stands close by in the same sentence.
+   */
+  const setUpBy = (
+    at: number,
+    end: number,
+    rounds: ReadonlyArray<[number, GazetteerName]>,
+  ): [number, GazetteerName] | undefined => {
+    const before = text.slice(Math.max(0, at - 40), at);
+    const cut = Math.max(before.search(/[.!?]\s(?!.*[.!?]\s)/su) + 2, before.lastIndexOf('\n') + 1);
+    const after = text.slice(end, end + 40);
+    const stop = after.search(/[.!?]\s|\n/u);
+    const window = `${before.slice(Math.max(0, cut))} ${stop < 0 ? after : after.slice(0, stop)}`;
+    for (const n of window.matchAll(
+      /(?<![\p{L}\p{N}/])(?:A\/RES\/)?(\d{2,3})\/(\d{1,3})(?![\p{N}/])/gu,
+    )) {
+      const iri = g.entities[resolutionsBySymbol(g).get(`A/RES/${n[1]}/${n[2]}`) ?? -1]?.iri;
+      const round = rounds.find(([e]) => iri !== undefined && g.entities[e]!.establishedBy === iri);
+      if (round !== undefined) return round;
+    }
+    return undefined;
+  };
+  /** Where the last name used for a whole series of groups ended ("three Groups of Governmental Experts"). */
+  let seriesEnd = -1;
 
   for (const c of candidates(text, tokens, g)) {
     const start = tokens[c.first]!.start;
     const span = text.slice(start, tokens[c.last]!.end);
     // A possessive breaks a name ("the UN’s Open-Ended Working Group") unless the name has it too.
     const possessive = /['’]s\s/u.test(span);
+    // A bracket inside the span belongs to a name that has one ("13(k)"); "critical infrastructure
+    // (norm 13(f))" is not "critical infrastructure norm".
+    const bracket = /[()]/u.test(text.slice(tokens[c.first]!.end, tokens[c.last]!.start));
     const names = c.names
+      // "Ministry of Finance" is Costa Rica's only right after "Costa Rica's".
+      .filter((id) => {
+        const state = g.scopedTo.get(id);
+        if (state === undefined) return true;
+        const prev = found.at(-1);
+        return (
+          prev?.iri === g.entities[state]!.iri && /^['’]s\s+$/u.test(text.slice(prev.end, start))
+        );
+      })
       .map((id) => g.names[id]!)
       .filter((n) => caseOk(n, tokens, c.first))
-      .filter((n) => !possessive || /['’]s\s/u.test(n.text));
+      .filter((n) => !possessive || /['’]s\s/u.test(n.text))
+      .filter((n) => !bracket || /[()]/u.test(n.text))
+      // "the critical infrastructure norms": several norms, not the one named so.
+      .filter((n) => !(n.keys.at(-1) === 'norm' && /^norms$/iu.test(tokens[c.last]!.raw)));
     if (names.length === 0) continue;
     const agenda = agendaTitles(g);
     if (agenda.size > 0 && c.names.every((id) => agenda.has(id))) {
-      titleSpans.push([start, tokens[c.last]!.end]);
+      // "Report of the Group of Governmental Experts on …, UN Doc. A/70/174": a shared title cited
+      // with one document's symbol after it leaves the names inside it to be linked.
+      const symbol = /\b(A\/\d+\/\d+)\b/u.exec(
+        text.slice(tokens[c.last]!.end, tokens[c.last]!.end + 40).split('\n', 1)[0]!,
+      );
+      const cited = symbol === null ? undefined : resolutionsBySymbol(g).get(symbol[1]!);
+      if (!c.names.some((id) => g.names[id]!.entity === cited))
+        titleSpans.push([start, tokens[c.last]!.end]);
       continue;
     }
     // A name that ends in a bracket ("13(k)") takes the text's closing bracket too.
@@ -301,13 +394,18 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     const end0 = tokens[c.last]!.end;
     let spanStart = start;
     let unresolved = false;
+    let series = false;
     if (choices.length > 1 && choices.every(([e]) => g.entities[e]!.years.length > 0)) {
       const byStart = [...choices].sort(
         ([a], [b]) => g.entities[a]!.years[0]! - g.entities[b]!.years[0]!,
       );
       const before = text.slice(Math.max(0, start - 16), start);
-      // "the Group of Governmental Experts (A/70/174)": the round whose report that is.
-      const symbolAfter = /^\s*\(?\s*(A\/\d+\/\d+)\b/u.exec(text.slice(end0, end0 + 16));
+      // "the Group of Governmental Experts (A/70/174)": the round whose report that is. A citation
+      // ("Report of the Group of Governmental Experts on …, UN Doc. A/70/174") gives it later on its line.
+      const lineAfter = text.slice(end0, end0 + 260).split('\n', 1)[0]!;
+      const symbolAfter =
+        /^\s*\(?\s*(A\/\d+\/\d+)\b/u.exec(lineAfter.slice(0, 16)) ??
+        (REPORT_OF_BEFORE.test(before) ? /\b(A\/\d+\/\d+)\b/u.exec(lineAfter) : null);
       const bySymbol =
         symbolAfter === null
           ? undefined
@@ -319,8 +417,34 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
             );
       const ordinal = ORDINAL_BEFORE.exec(before);
       const premodifier = YEAR_BEFORE.exec(before);
+      const lastOne = LAST_BEFORE.exec(before);
       const nth = ordinal === null ? undefined : ORDINALS[ordinal[1]!.toLowerCase()];
-      if (bySymbol !== undefined) {
+      // "the 2012/13 GGE", "the 2019–2021 OEWG": a range names the round by its years.
+      const premodifierYear =
+        premodifier === null
+          ? undefined
+          : premodifier[2] === undefined
+            ? Number(premodifier[1])
+            : premodifier[2].length === 2
+              ? Math.floor(Number(premodifier[1]) / 100) * 100 + Number(premodifier[2])
+              : Number(premodifier[2]);
+      // "three Groups of Governmental Experts", "GGE reports": several groups, so the series.
+      const plural = choices.some(([, n]) =>
+        n.raws.some((r, k) => /s$/iu.test(tokens[c.first + k]?.raw ?? '') && !/s$/iu.test(r)),
+      );
+      if (
+        premodifier === null &&
+        bySymbol === undefined &&
+        (plural ||
+          /^\s+reports\b/iu.test(lineAfter) ||
+          // "the reports of the Group of Governmental Experts", "… in its 2013 and 2015 reports"
+          /\breports\s+of\s+(?:the\s+)?$/iu.test(text.slice(Math.max(0, start - 24), start)) ||
+          /^,?\s+in its (?:(?:19|20)\d\d(?:,\s*|\s+and\s+))+(?:19|20)\d\d\s+reports\b/u.test(
+            lineAfter,
+          ))
+      ) {
+        series = true;
+      } else if (bySymbol !== undefined) {
         choices = [bySymbol];
         rule = ` context:symbol ${symbolAfter![1]}`;
         if (nth !== undefined && byStart[nth - 1]?.[0] === bySymbol[0])
@@ -330,8 +454,27 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
         choices = [byStart[nth - 1]!];
         spanStart = start - ordinal![0].length;
         rule = ` context:ordinal ${nth}`;
+      } else if (lastOne !== null) {
+        // "the last GGE" is the latest to have ended by the text's time; "the previous" one before it.
+        const year = contextYear(start);
+        const latest = /^(?:last|latest|most recent)/iu.test(lastOne[0]);
+        const done = byStart.filter(([e]) => {
+          const end = g.entities[e]!.years.at(-1)!;
+          return year !== undefined && (latest ? end <= year : end < year);
+        });
+        if (done.length > 0) {
+          choices = done.slice(-1);
+          spanStart = start - lastOne[0].length;
+          rule = ` context:last ${year}`;
+        } else unresolved = true;
+      } else if (premodifier === null && setUpBy(start, end0, byStart) !== undefined) {
+        const round = setUpBy(start, end0, byStart)!;
+        choices = [round];
+        rule = ` context:established-by ${g.entities[round[0]]!.establishedBy!.replace(/.*\//u, '')}`;
       } else {
-        const year = premodifier !== null ? Number(premodifier[1]) : contextYear(start);
+        const year = premodifierYear ?? contextYear(start);
+        // "the OEWG report", "the OEWG and GGE reports": a round that had reported by then.
+        const reportAfter = premodifier === null ? REPORT_AFTER.test(lineAfter) : false;
         if (year !== undefined) {
           const containing = byStart.filter(([e]) => {
             const ys = g.entities[e]!.years;
@@ -348,16 +491,28 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
           // Before any round had started, the first one (about to be set up).
           const first = byStart[0]!;
           const upcoming = g.entities[first[0]]!.years[0]! - year <= 2 ? [first] : [];
+          // "the 2021 OEWG", "the 2015 GGE": the round that reported in that year.
+          const ending =
+            premodifier !== null
+              ? containing.filter(([e]) => g.entities[e]!.years.at(-1) === year)
+              : [];
+          const reported = reportAfter
+            ? byStart.filter(([e]) => g.entities[e]!.years.at(-1)! <= year)
+            : [];
           const picked =
-            containing.length > 1
-              ? both.length === 1
-                ? both
-                : containing.slice(0, 1)
-              : containing.length > 0
-                ? containing
-                : earlier.length > 0
-                  ? earlier.slice(-1)
-                  : upcoming;
+            ending.length === 1
+              ? ending
+              : reported.length > 0
+                ? reported.slice(-1)
+                : containing.length > 1
+                  ? both.length === 1
+                    ? both
+                    : containing.slice(0, 1)
+                  : containing.length > 0
+                    ? containing
+                    : earlier.length > 0
+                      ? earlier.slice(-1)
+                      : upcoming;
           if (picked.length > 0) {
             choices = picked;
             rule = ` context:year ${year}`;
@@ -391,6 +546,23 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     const stems = choices.filter(([, n]) => n.source === 'incident-stem');
     if (noun0 === null) choices = choices.filter(([, n]) => n.source !== 'incident-stem');
     else if (stems.length > 0) choices = stems;
+    // "the HSE attack": of two entities with one name, the one that suffered an incident.
+    if (noun0 !== null && choices.length > 1) {
+      const victims = choices.filter(([e]) => (g.entities[e]!.incidents?.length ?? 0) === 1);
+      if (victims.length === 1) choices = victims;
+    }
+    // Of two entities with one name, the one the text has already named ("Ireland's Health Service
+    // Executive; the HSE …").
+    if (choices.length > 1) {
+      const named = choices.filter(([e]) => found.some((m) => m.iri === g.entities[e]!.iri));
+      if (named.length === 1) choices = named;
+    }
+    // "Health Service Executive (HSE)": the acronym in brackets is the name just before it.
+    if (choices.length > 1 && /\($/u.test(text.slice(Math.max(0, start - 2), start))) {
+      const prev = found.at(-1);
+      const same = choices.filter(([e]) => g.entities[e]!.iri === prev?.iri);
+      if (prev !== undefined && start - prev.end <= 3 && same.length === 1) choices = same;
+    }
     const ambiguous = noun0 !== null && stems.length > 0 ? stems.length > 1 : perEntity.size > 1;
     if (choices.length === 0) continue;
     const [entityIndex, name] = choices[0]!;
@@ -398,8 +570,24 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     // "the series of GGE dialogues", "successive OEWGs": the class of groups, which no entity is.
     if (
       name.source === 'class' &&
-      (SERIES_AFTER.test(text.slice(end, end + 24)) ||
-        SERIES_BEFORE.test(text.slice(Math.max(0, start - 24), start)))
+      (series ||
+        SERIES_AFTER.test(text.slice(end, end + 24)) ||
+        (!rule.startsWith(' context:last') &&
+          SERIES_BEFORE.test(text.slice(Math.max(0, start - 24), start))))
+    ) {
+      seriesEnd = end;
+      continue;
+    }
+    // "three Groups of Governmental Experts (GGE)": the acronym after the series names it too.
+    if (name.source === 'class' && seriesEnd >= 0 && /^\s*\($/u.test(text.slice(seriesEnd, start)))
+      continue;
+    // "the Group of Governmental Experts on Advancing responsible State behaviour …": a document's
+    // title as the subject of a longer name is not that document.
+    if (
+      entity.kind === 'document' &&
+      name.source === 'label' &&
+      name.keys.length >= 5 &&
+      /\bon\s+$/u.test(text.slice(Math.max(0, start - 4), start))
     )
       continue;
     // A norm's descriptive label ("Respond to requests for assistance") is a mention only where the
@@ -438,19 +626,57 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     // A demonym names the State only as the actor: "the Russian government", not "Russian hackers".
     if (name.source === 'demonym') {
       const actor = STATE_ACTORS.exec(text.slice(end));
-      if (actor === null) continue;
-      mention = {
-        ...mention,
-        end: end + actor[0].length,
-        text: text.slice(start, end + actor[0].length),
-        confidence: 0.8,
-      };
-    }
+      const acteur =
+        name.lang === 'fr'
+          ? STATE_ACTORS_FR.exec(text.slice(Math.max(0, start - 16), start))
+          : null;
+      if (actor !== null)
+        mention = {
+          ...mention,
+          end: end + actor[0].length,
+          text: text.slice(start, end + actor[0].length),
+          confidence: 0.8,
+        };
+      else if (acteur !== null)
+        mention = {
+          ...mention,
+          start: start - acteur[0].length,
+          text: text.slice(start - acteur[0].length, end),
+          confidence: 0.8,
+        };
+      else continue;
+    } else if (
+      name.lang === 'fr' &&
+      entity.kind === 'state' &&
+      /^\p{Ll}/u.test(tokens[c.first]!.raw)
+    )
+      continue;
+    // "United States v. Andrienko": a party's name in a case title.
+    if (entity.kind === 'state' && /^\s+v\.?\s/u.test(text.slice(end, end + 4))) continue;
+    // "Costa Rica's Ministry of Finance": a department named after its field is not the sector.
+    if (
+      entity.kind === 'sector' &&
+      /\b(?:Ministry|Minister|Ministers|Department|Secretary|Office|Committee|Commission)\s+(?:of|for)\s+(?:the\s+)?$/u.test(
+        text.slice(Math.max(0, start - 30), start),
+      )
+    )
+      continue;
+    // "part of a power grid", "Ukraine's power grid": one installation, not the sector.
+    if (
+      entity.kind === 'sector' &&
+      name.keys.length > 1 &&
+      /(?:\b(?:a|an|one|that|this)|\p{L}['’]s)\s+$/iu.test(
+        text.slice(Math.max(0, start - 6), start),
+      ) &&
+      !/s$/iu.test(tokens[c.last]!.raw)
+    )
+      continue;
     // "hospitals" stands for the sector; "a hospital" is one building.
     if (
       entity.kind === 'sector' &&
-      /s$/u.test(name.raws[name.raws.length - 1] ?? '') &&
-      !/s$/iu.test(tokens[c.last]!.raw)
+      !/s$/iu.test(tokens[c.last]!.raw) &&
+      // Every name of it spelt here is a plural ("banks", not also "banking").
+      names.every((n) => n.entity !== entityIndex || /s$/u.test(n.raws[n.raws.length - 1] ?? ''))
     )
       continue;
     // "norm 13(h)", "norme 13 f)": the word for norm belongs to the name.
@@ -463,6 +689,27 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
         mention = { ...mention, start: s0, text: text.slice(s0, mention.end) };
       }
     }
+    // What follows the name and belongs to it.
+    const lengthen = (m: Mention, more: string): Mention => ({
+      ...m,
+      end: m.end + more.length,
+      text: text.slice(m.start, m.end + more.length),
+    });
+    // "the Conti group", "the REvil gang": the actor with its own head noun.
+    const crew = entity.kind === 'actor' ? ACTOR_NOUN.exec(text.slice(end)) : null;
+    if (crew !== null) mention = lengthen(mention, crew[0]);
+    // "the UK Government": a State with its government, as written in official texts.
+    const government =
+      entity.kind === 'state' && name.source !== 'demonym'
+        ? /^[ \u00a0]+Government\b/u.exec(text.slice(end))
+        : null;
+    if (government !== null) mention = lengthen(mention, government[0]);
+    // "the Olympic Destroyer attack": an incident's name with the attack noun after it.
+    const attack =
+      entity.kind === 'incident' && name.source !== 'incident-stem' && !ATTACK_END.test(name.text)
+        ? (INCIDENT_NOUN.exec(text.slice(end)) ?? /^\s+operation\b/iu.exec(text.slice(end)))
+        : null;
+    if (attack !== null) mention = lengthen(mention, attack[0]);
     if (name.source === 'incident-stem' && noun0 !== null) {
       mention = {
         ...mention,
@@ -522,11 +769,17 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
   for (let i = 0; i < tokens.length; i++) {
     if (!['norm', 'norms', 'norme', 'normes'].includes(tokens[i]!.key)) continue;
     for (const kw of g.normKeywords) {
-      // keyword after "norm", up to three words between ("on protecting the")
-      for (let skip = 0; skip <= 3; skip++) {
+      // keyword after "norm", up to four words between ("on the protection of")
+      for (let skip = 0; skip <= 4; skip++) {
         const at = i + 1 + skip;
-        // Only connecting words may stand between "norm" and the keyword.
+        // Only connecting words may stand between "norm" and the keyword, and no punctuation
+        // ("the CERT norm, protects emergency response teams").
         if (skip > 0 && !NORM_CONNECTORS.has(tokens[at - 1]?.key ?? '')) break;
+        if (
+          at < tokens.length &&
+          /[,;:.!?()]/u.test(text.slice(tokens[at - 1]!.end, tokens[at]!.start))
+        )
+          break;
         if (
           kw.keys.every(
             (k, n) =>
@@ -538,34 +791,40 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
           const first = i;
           const last = at + kw.keys.length - 1;
           const e = g.entities[kw.entity]!;
-          found.push({
-            start: tokens[first]!.start,
-            end: tokens[last]!.end,
-            text: text.slice(tokens[first]!.start, tokens[last]!.end),
-            iri: e.iri,
-            kind: e.kind,
-            label: e.label,
-            confidence: 0.8,
-            rule: `norm-keyword "${kw.keys.join(' ')}"`,
-          });
+          found.push(
+            mentionOf(
+              text,
+              e,
+              tokens[first]!.start,
+              tokens[last]!.end,
+              0.8,
+              `norm-keyword "${kw.keys.join(' ')}"`,
+            ),
+          );
           break;
         }
       }
       // keyword right before "norm": "the CERT norm"
       const before = i - kw.keys.length;
-      if (before >= 0 && kw.keys.every((k, n) => tokens[before + n]?.key === k)) {
+      if (
+        before >= 0 &&
+        kw.keys.every((k, n) => tokens[before + n]?.key === k) &&
+        !/[()[\]]/u.test(text.slice(tokens[i - 1]!.end, tokens[i]!.start)) &&
+        // "the critical infrastructure norms": several norms.
+        !/^norms$/iu.test(tokens[i]!.raw)
+      ) {
         const first = before;
         const e = g.entities[kw.entity]!;
-        found.push({
-          start: tokens[first]!.start,
-          end: tokens[i]!.end,
-          text: text.slice(tokens[first]!.start, tokens[i]!.end),
-          iri: e.iri,
-          kind: e.kind,
-          label: e.label,
-          confidence: 0.85,
-          rule: `norm-keyword "${kw.keys.join(' ')}"`,
-        });
+        found.push(
+          mentionOf(
+            text,
+            e,
+            tokens[first]!.start,
+            tokens[i]!.end,
+            0.85,
+            `norm-keyword "${kw.keys.join(' ')}"`,
+          ),
+        );
       }
     }
   }
@@ -579,41 +838,76 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
       ? /\bnot\s+(?:to\s+)?$/iu.exec(text.slice(Math.max(0, start - 8), start))
       : null;
     if (negation !== null) start -= negation[0].length;
-    found.push({
-      start,
-      end,
-      text: text.slice(start, end),
-      iri: e.iri,
-      kind: e.kind,
-      label: e.label,
-      confidence: 0.7,
-      rule: `norm-paraphrase "${p.pattern.text}"`,
-    });
+    found.push(mentionOf(text, e, start, end, 0.7, `norm-paraphrase "${p.pattern.text}"`));
   }
 
   // "the 2015 report": the one report of a group that concluded that year, if there is just one.
-  for (const m of text.matchAll(/\b((?:19|20)\d\d)\s+[Rr]eport\b/gu)) {
-    const year = Number(m[1]);
-    const reports = new Set(
+  // "the 2021 report (UN Doc. A/76/135)": of several, the one whose symbol follows.
+  for (const m of text.matchAll(
+    /\b((?:19|20)\d\d)\s+[Rr]eports?\b|\b[Rr]apport\s+de\s+((?:19|20)\d\d)\b/gu,
+  )) {
+    const year = Number(m[1] ?? m[2]);
+    let reports = new Set(
       g.entities
         .filter(
           (e) => e.kind === 'process' && e.finalReport !== undefined && e.years.at(-1) === year,
         )
         .map((e) => e.finalReport!),
     );
+    const symbol = /^\s*\((?:UN\s+Doc\.?\s*)?(A\/\d+\/\d+)/u.exec(
+      text.slice(m.index + m[0].length, m.index + m[0].length + 30),
+    );
+    const named =
+      symbol === null ? undefined : g.entities[resolutionsBySymbol(g).get(symbol[1]!) ?? -1];
+    if (reports.size > 1 && named !== undefined && reports.has(named.iri))
+      reports = new Set([named.iri]);
     if (reports.size !== 1) continue;
     const report = g.entities.find((e) => e.iri === [...reports][0]);
     if (report === undefined) continue;
-    found.push({
-      start: m.index,
-      end: m.index + m[0].length,
-      text: m[0],
-      iri: report.iri,
-      kind: report.kind,
-      label: report.label,
-      confidence: 0.75,
-      rule: `year-report ${year}`,
-    });
+    found.push(
+      mentionOf(text, report, m.index, m.index + m[0].length, 0.75, `year-report ${year}`),
+    );
+  }
+
+  // "norms 13(f), (g) and (h)", "norms (f) and (h)", "norms 13 f, g and h": each letter of a list
+  // that a norm's number or letter opens is that norm.
+  const normByLetter = new Map<string, Gazetteer['entities'][number]>();
+  for (const e of g.entities)
+    if (e.kind === 'norm') {
+      const letter = /\/13([a-k])$/u.exec(e.iri)?.[1];
+      if (letter !== undefined) normByLetter.set(letter, e);
+    }
+  // "la norme f)", "norm f": a norm by its letter alone after the word for norm.
+  for (const m of text.matchAll(
+    /\b(?:[Nn]orms?|[Nn]ormes?|NORMS?)[ \u00a0]+(?:\(?([a-k])\)|13([a-k])\b)/gu,
+  )) {
+    const e = normByLetter.get(m[1] ?? m[2]!);
+    if (e === undefined) continue;
+    found.push(
+      mentionOf(text, e, m.index, m.index + m[0].length, 0.88, `norm-letter "${m[1] ?? m[2]}"`),
+    );
+  }
+  for (const m of [...found]) {
+    if (
+      m.kind !== 'norm' ||
+      !/\b13\s?\(?[a-k]\)?$|\([a-k]\)$|\b[a-k]\)$|\bnorms?\s+[a-k]$/iu.test(m.text)
+    )
+      continue;
+    const bracketed = m.text.endsWith(')');
+    let at = m.end;
+    for (;;) {
+      const next = (
+        bracketed
+          ? /^(\s*(?:,\s*(?:and|or|et|ou)?|and|or|et|ou|&)\s*)((?:13\s?)?\(?([a-k])\))(?![\p{L}\p{N}(])/iu
+          : // an unbracketed letter must end its phrase: "f, g and h of", not "f and a second"
+            /^(\s*(?:,\s*(?:and|or)?|and|or|&)\s*)((?:13\s?)?([a-k]))(?=[,;.:)]|\s+(?:and|or|of|in|to|are|were|is)\b|\s*$)/u
+      ).exec(text.slice(at, at + 24));
+      const e = next === null ? undefined : normByLetter.get(next[3]!.toLowerCase());
+      if (next === null || e === undefined) break;
+      const start = at + next[1]!.length;
+      found.push(mentionOf(text, e, start, start + next[2]!.length, 0.85, 'norm-list'));
+      at = start + next[2]!.length;
+    }
   }
 
   // "resolution 73/27", "General Assembly resolution 68/243": the resolution by its number.
@@ -621,16 +915,40 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     const e = resolutionsBySymbol(g).get(`A/RES/${m[1]}/${m[2]}`);
     if (e === undefined) continue;
     const entity = g.entities[e]!;
-    found.push({
-      start: m.index,
-      end: m.index + m[0].length,
-      text: m[0],
-      iri: entity.iri,
-      kind: entity.kind,
-      label: entity.label,
-      confidence: 0.95,
-      rule: `resolution-number "A/RES/${m[1]}/${m[2]}"`,
-    });
+    found.push(
+      mentionOf(
+        text,
+        entity,
+        m.index,
+        m.index + m[0].length,
+        0.95,
+        `resolution-number "A/RES/${m[1]}/${m[2]}"`,
+      ),
+    );
+  }
+
+  // "resolutions 70/237 and 76/19", "two resolutions: 73/27 creates …; 73/266 creates …": after the
+  // plural, the numbers of known resolutions in the same sentence are those resolutions.
+  for (const m of text.matchAll(/\b(?:[Rr]esolutions|RESOLUTIONS|[Rr]ésolutions)\b/gu)) {
+    const rest = text.slice(m.index + m[0].length, m.index + m[0].length + 200);
+    const stop = rest.search(/\.\s|\n/u);
+    const sentence = stop < 0 ? rest : rest.slice(0, stop);
+    for (const n of sentence.matchAll(/(?<![\p{L}\p{N}/])(\d{2,3})\/(\d{1,3})(?![\p{N}/])/gu)) {
+      const e = resolutionsBySymbol(g).get(`A/RES/${n[1]}/${n[2]}`);
+      if (e === undefined) continue;
+      const entity = g.entities[e]!;
+      const start = m.index + m[0].length + n.index;
+      found.push(
+        mentionOf(
+          text,
+          entity,
+          start,
+          start + n[0].length,
+          0.85,
+          `resolution-list "A/RES/${n[1]}/${n[2]}"`,
+        ),
+      );
+    }
   }
 
   const blocked = [
@@ -658,6 +976,19 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     kept.push(m);
   }
   kept.sort((a, b) => a.start - b.start);
+  // "norm 13(g) on protecting one's own critical infrastructure": the conduct spelt out after the
+  // norm's number explains that mention; it is not a second one.
+  for (let i = kept.length - 1; i > 0; i--) {
+    const m = kept[i]!;
+    const prev = kept[i - 1]!;
+    if (
+      m.kind === 'norm' &&
+      m.rule.startsWith('norm-paraphrase') &&
+      prev.iri === m.iri &&
+      /^\s*(?:(?:on|about)(?:\s+the)?|[,:(–—-])\s*$/u.test(text.slice(prev.end, m.start))
+    )
+      kept.splice(i, 1);
+  }
   // "the energy, transport and water sectors": the head noun is shared by the list; each sector is its word.
   for (let i = 1; i < kept.length; i++) {
     const m = kept[i]!;
@@ -677,11 +1008,34 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
     const b = kept[i]!;
     if (
       a.iri === b.iri &&
-      ((a.kind === 'sector' && /^\s*(?:and|or|&|\/)\s*$/u.test(text.slice(a.end, b.start))) ||
+      ((a.kind === 'sector' &&
+        /^\s*(?:and|or|&|\/)\s*$/u.test(text.slice(a.end, b.start)) &&
+        // "hospitals and health care organizations": the second word modifies a noun of its own.
+        !SECTOR_HEAD_AFTER.test(text.slice(b.end, b.end + 24))) ||
         (a.kind === 'actor' && text.slice(a.end, b.start) === '/'))
     )
       kept.splice(i - 1, 2, { ...a, end: b.end, text: text.slice(a.start, b.end) });
   }
+  // "communications, energy, transportation and water": in a list of sectors, "communications" is one.
+  const telecoms = g.entities.find((e) => e.iri.endsWith('/sector/telecommunications'));
+  if (telecoms !== undefined)
+    for (const m of text.matchAll(/\b[Cc]ommunications\b/gu)) {
+      const end = m.index + m[0].length;
+      const next = kept.find((k) => k.start >= end && k.start - end <= 6);
+      const prev = kept.findLast((k) => k.end <= m.index && m.index - k.end <= 6);
+      const listed = (k: Mention | undefined, gap: string) =>
+        k?.kind === 'sector' && /^\s*(?:,|,?\s+and|,?\s+or)\s*$/u.test(gap);
+      if (
+        kept.some((k) => k.start < end && m.index < k.end) ||
+        !(
+          listed(next, next === undefined ? '' : text.slice(end, next.start)) ||
+          listed(prev, prev === undefined ? '' : text.slice(prev.end, m.index))
+        )
+      )
+        continue;
+      kept.push(mentionOf(text, telecoms, m.index, end, 0.7, 'sector-list "communications"'));
+    }
+  kept.sort((a, b) => a.start - b.start);
   // "energy transportation": a sector word modifying another sector word names the first sector;
   // the head noun is not a second one.
   return kept.filter((m, i) => {

@@ -6,7 +6,7 @@
  * commitments. The labels come from the graph, so a new altLabel is a new paraphrase.
  */
 import type { Gazetteer } from './gazetteer.js';
-import type { Token } from './tokenize.js';
+import { tokenize, type Token } from './tokenize.js';
 
 /** Words that carry no content in a norm label. */
 const FUNCTION_WORDS = new Set([
@@ -54,7 +54,10 @@ const FUNCTION_WORDS = new Set([
 
 /** A sentence that presents the conduct as a norm, a commitment or a report's content. */
 const NORM_CONTEXT =
-  /\b(?:norms?|GGE|OEWG|report|framework|recommend\w*|commit\w*|agreed|endorsed|expectations?|responsible (?:state|State) behaviou?r|A\/\d+\/\d+|should)\b/u;
+  /\b(?:[Nn]orms?|[Nn]ormes?|recommande\w*|GGE|OEWG|report|framework|recommend\w*|commit\w*|agreed|endorsed|expectations?|responsible (?:state|State) behaviou?r|A\/\d+\/\d+|should)\b/u;
+
+/** Verbs that urge a conduct rather than name it ("Encourage", "Ensure"). */
+const SOFT_VERBS = new Set(['encourage', 'ensure', 'promote']);
 
 /** Label words a paraphrase may leave out ("reporting technical vulnerabilities" for "Report ICT vulnerabilities"). */
 const SKIPPABLE = new Set(['ict', 'icts', 'information', 'communication', 'technology', 'all']);
@@ -86,10 +89,14 @@ function patterns(g: Gazetteer): Map<string, NormPattern[]> {
     // Names with "norm" in them ("the supply chain norm") are matched as keywords, not as conduct.
     if (name.keys.includes('norm')) continue;
     const keys = name.keys.filter((k) => !FUNCTION_WORDS.has(k) && !/^\d/u.test(k) && k.length > 1);
-    if (keys.length < 2) continue;
-    const list = byFirst.get(keys[0]!) ?? [];
-    list.push({ entity: name.entity, text: name.text, keys });
-    byFirst.set(keys[0]!, list);
+    // "Encourage responsible reporting of …": texts name the conduct without the verb that urges it.
+    const forms = SOFT_VERBS.has(keys[0]!) && keys.length >= 4 ? [keys, keys.slice(1)] : [keys];
+    for (const k of forms) {
+      if (k.length < 2) continue;
+      const list = byFirst.get(k[0]!) ?? [];
+      list.push({ entity: name.entity, text: name.text, keys: k });
+      byFirst.set(k[0]!, list);
+    }
   }
   patternCache.set(g, byFirst);
   return byFirst;
@@ -107,7 +114,7 @@ function sentenceAround(text: string, at: number, end: number): string {
 
 /** Words before the conduct that make it prescribed ("should respond", "routines for reporting"). */
 const PRESCRIBING =
-  /(?:\b(?:should|shall|must|to|for|on|of|not|never|will|and|or|by|commit(?:s|ted)?|agreed|pledged?|support|promote|encourage|uphold|implement|observe)\s+|["“:]\s*)$/iu;
+  /(?:\b(?:should|shall|must|to|for|on|of|not|never|will|and|or|by|commit(?:s|ted)?|agreed|pledged?|(?:support|promote|encourage|uphold|implement|observe|call)(?:s|d|ed)?|de|d['’]|à)\s*(?:the\s+)?|["“:]\s*)$/iu;
 
 /**
  * Is the conduct at tokens `first`..`last` presented as a norm — prescribed ("should", "not to",
@@ -143,6 +150,13 @@ export function normParaphrases(
   const byFirst = patterns(g);
   const out: ParaphraseMatch[] = [];
   for (let i = 0; i < tokens.length; i++) {
+    // The norm's own wording, quoted or nearly so, comes first.
+    const quoted = officialClause(text, tokens, g, i);
+    if (quoted !== undefined) {
+      out.push(quoted);
+      i = quoted.last;
+      continue;
+    }
     const list = byFirst.get(tokens[i]!.key);
     if (list === undefined) continue;
     let best: ParaphraseMatch | undefined;
@@ -153,16 +167,25 @@ export function normParaphrases(
       let k = 1;
       let matched = 1;
       let last = i;
+      let skips = 1;
       for (let j = i + 1; j < tokens.length && j - i < maxSpan && k < p.keys.length; j++) {
         const gap = text.slice(tokens[j - 1]!.end, tokens[j]!.start);
         if (/[.;:!?]|\n/u.test(gap)) break;
         // The next content key, or the one after it (a label word the text leaves out).
         const key = tokens[j]!.key;
+        // A prefix word ("non-targeting") is one word with what follows it.
+        if (k === 1 && p.keys[0]!.length <= 3 && j > i + 1) break;
         if (key === p.keys[k]) {
           matched++;
           k++;
           last = j;
-        } else if (k + 1 < p.keys.length && key === p.keys[k + 1] && SKIPPABLE.has(p.keys[k]!)) {
+        } else if (
+          k + 1 < p.keys.length &&
+          key === p.keys[k + 1] &&
+          (SKIPPABLE.has(p.keys[k]!) || (p.keys.length >= 5 && skips-- > 0))
+        ) {
+          // A label word left out: an ICT word freely, any other once ("against criminal use" for
+          // "against criminal and terrorist use").
           matched++;
           k += 2;
           last = j;
@@ -190,4 +213,95 @@ export function normParaphrases(
     out.push(best);
   }
   return out;
+}
+
+/** A clause of a norm's official wording: what follows one of its "should"s. */
+interface Clause {
+  readonly entity: number;
+  readonly keys: readonly string[];
+  readonly text: string;
+}
+
+const clauseCache = new WeakMap<Gazetteer, Map<string, Clause[]>>();
+
+/** The clauses of every norm's official wording, indexed by their first key. */
+function clauses(g: Gazetteer): Map<string, Clause[]> {
+  const cached = clauseCache.get(g);
+  if (cached !== undefined) return cached;
+  const byFirst = new Map<string, Clause[]>();
+  for (const [entity, e] of g.entities.entries()) {
+    if (e.officialText === undefined) continue;
+    for (const m of e.officialText.matchAll(/\bshould\s+(?:also\s+)?([^.;]+)/gu)) {
+      const keys = tokenize(m[1]!)
+        .map((t) => t.key)
+        .slice(0, 40);
+      if (keys.length < 4) continue;
+      const list = byFirst.get(keys[0]!) ?? [];
+      list.push({ entity, keys, text: m[1]!.trim() });
+      byFirst.set(keys[0]!, list);
+    }
+  }
+  clauseCache.set(g, byFirst);
+  return byFirst;
+}
+
+const ARTICLES = new Set(['the', 'a', 'an', 'their', 'its']);
+
+/**
+ * The conduct of a norm in its official words, starting at token `i`: "(States should) not conduct or
+ * knowingly support ICT activity that intentionally damages critical infrastructure". The text may
+ * leave words of the official clause out and add up to two of its own; the match ends on its last
+ * content word. It must cover at least three content words and four tokens of the clause.
+ */
+function officialClause(
+  text: string,
+  tokens: readonly Token[],
+  g: Gazetteer,
+  i: number,
+): ParaphraseMatch | undefined {
+  const list = clauses(g).get(tokens[i]!.key);
+  if (list === undefined) return undefined;
+  let best: { last: number; matched: number; clause: Clause; first: number } | undefined;
+  for (const clause of list) {
+    let at = 0;
+    const hits = [i];
+    let added = 0;
+    let leadingArticle = false;
+    for (let j = i + 1; j < tokens.length; j++) {
+      // The conduct ends at a comma or where the text goes on with a purpose or an example.
+      if (/[.,;:!?()[\]]|\n/u.test(text.slice(tokens[j - 1]!.end, tokens[j]!.start))) break;
+      const key = tokens[j]!.key;
+      if (/^(?:so|including|before|after|while|because|unless)$/u.test(key)) break;
+      let found = -1;
+      for (let k = at + 1; k < Math.min(clause.keys.length, at + 10); k++)
+        if (clause.keys[k] === key) {
+          found = k;
+          break;
+        }
+      if (found < 0) {
+        if (j === i + 1 && ARTICLES.has(key)) leadingArticle = true;
+        if (++added > 2) break;
+        continue;
+      }
+      at = found;
+      hits.push(j);
+    }
+    // End on a content word.
+    while (hits.length > 1 && FUNCTION_WORDS.has(tokens[hits.at(-1)!]!.key)) hits.pop();
+    const content = hits.filter((j) => !FUNCTION_WORDS.has(tokens[j]!.key)).length;
+    if (content < 3 || hits.length < 4) continue;
+    // "encourages the responsible reporting …": the conduct is the noun phrase after the article.
+    const first = leadingArticle ? hits[1]! : i;
+    if (best === undefined || hits.length > best.matched)
+      best = { last: hits.at(-1)!, matched: hits.length, clause, first };
+  }
+  if (best === undefined) return undefined;
+  // Quoted this closely, the wording is the norm's wherever the sentence speaks of norms or reports.
+  if (!NORM_CONTEXT.test(sentenceAround(text, tokens[best.first]!.start, tokens[best.last]!.end)))
+    return undefined;
+  return {
+    first: best.first,
+    last: best.last,
+    pattern: { entity: best.clause.entity, text: best.clause.text, keys: best.clause.keys },
+  };
 }

@@ -17,7 +17,9 @@ export interface Token {
 
 // Dotted abbreviations first ("U.S.", "U.K."), then runs of letters and digits.
 // A word broken across a line end by a hyphen ("Pro-\ngramme") is one token.
-const TOKEN = /(?:\p{Lu}\.){2,}|[\p{L}\p{N}]+(?:[-\u00ad\u2010]\r?\n[ \t]*[\p{L}\p{N}]+)*/gu;
+// A footnote number glued to a UN symbol in text from a PDF ("2A/75/816") is a token of its own.
+const TOKEN =
+  /(?:\p{Lu}\.){2,}|\d{1,2}(?=A\/\d)|[\p{L}\p{N}]+(?:[-\u00ad\u2010]\r?\n[ \t]*[\p{L}\p{N}]+)*/gu;
 
 /**
  * The folded key of a token.

@@ -20,7 +20,10 @@ describe('linker evaluation', () => {
     const result = await runLinkerEvaluation('strict');
     expect(result).toBeDefined();
     console.log(formatEvaluation('[linker] development texts (strict)', result!.dev));
-    console.log(formatEvaluation('[linker] held-out text (strict)', result!.heldOut));
+    console.log(formatEvaluation('[linker] held-out texts (strict)', result!.heldOut));
+    // The held-out texts are kept in tests/fixtures/linker/texts, so they are always scored.
+    const heldOut = result!.heldOut.overall;
+    expect(heldOut.tp + heldOut.fn).toBeGreaterThan(300);
     expect(result!.dev.overall.f1).toBeGreaterThanOrEqual(0.9);
     expect(result!.heldOut.overall.f1).toBeGreaterThanOrEqual(0.85);
     expect(result!.dev.overall.precision).toBeGreaterThanOrEqual(0.9);
