@@ -68,6 +68,10 @@ export interface DirectQueryDeps {
 }
 
 const etags = new WeakMap<QueryResponse, string>();
+/** Per cached answer: its ETag and the whole header block of its 200 answer. */
+const heads = new WeakMap<QueryResponse, { tag: string; headers: string[]; body: Buffer }>();
+/** How many readings of (Accept, URL) pairs a handler remembers: clients repeat the same few. */
+const READINGS = 512;
 
 /**
  * Creates the handler; it returns true when it has taken the request (and answers it, at once or
@@ -79,35 +83,49 @@ export function createCachedAnswerHandler(
   deps: FastPathDeps,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   const direct = deps.direct;
+  // The reading of a request (its query, form and media type) depends on its Accept and URL only,
+  // so a client that repeats a request is not read again. null: not one for this path (a browser).
+  const readings = new Map<string, QueryRequest | null>();
+  const remember = (key: string, reading: QueryRequest | null): void => {
+    if (readings.size >= READINGS) readings.clear();
+    readings.set(key, reading);
+  };
   return (req, res) => {
     const url = req.url ?? '';
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     if (!url.startsWith('/sparql?')) return false;
     // With the cache off and no direct answering there is nothing to do: not worth reading it.
     if (!deps.cache.enabled && direct === undefined) return false;
-    // Browsers get the query UI there (src/web/router.ts).
-    if (prefersHtml(req.headers.accept)) return false;
     const started = performance.now();
-    let request: QueryRequest;
-    let response: QueryResponse | undefined;
-    try {
-      assertPercentEncoded(url, 'The URL');
-      const action = parseProtocolRequest(
-        {
-          method: req.method,
-          search: url.slice(8),
-          accept: req.headers.accept,
-          contentType: undefined,
-          body: undefined,
-        },
-        { serviceAllowlist: deps.serviceAllowlist },
-      );
-      if (action.kind !== 'query') return false;
-      request = action.request;
-      response = deps.cache.peek(request);
-    } catch {
-      return false; // the full path writes the error
+    const key = `${req.method}\n${req.headers.accept ?? ''}\n${url}`;
+    let request = readings.get(key);
+    if (request === null) return false;
+    if (request === undefined) {
+      // Browsers get the query UI there (src/web/router.ts).
+      if (prefersHtml(req.headers.accept)) {
+        remember(key, null);
+        return false;
+      }
+      try {
+        assertPercentEncoded(url, 'The URL');
+        const action = parseProtocolRequest(
+          {
+            method: req.method,
+            search: url.slice(8),
+            accept: req.headers.accept,
+            contentType: undefined,
+            body: undefined,
+          },
+          { serviceAllowlist: deps.serviceAllowlist },
+        );
+        if (action.kind !== 'query') return false;
+        request = action.request;
+      } catch {
+        return false; // the full path writes the error
+      }
+      remember(key, request);
     }
+    const response = deps.cache.peek(request);
     if (response !== undefined) {
       const done = deps.metrics?.startRequest('/sparql', req.method);
       writeAnswer(req, res, response, deps);
@@ -191,6 +209,42 @@ function writeAnswer(
   response: QueryResponse,
   deps: FastPathDeps,
 ): void {
+  // A GET without a condition gets the 200 answer, whose header block is made once per answer.
+  if (
+    req.method === 'GET' &&
+    req.headers['if-none-match'] === undefined &&
+    req.headers['if-modified-since'] === undefined
+  ) {
+    let head = heads.get(response);
+    if (head === undefined) {
+      const tag = response.etag ?? etag(response.body, { weak: true });
+      const body =
+        response.bytes === undefined
+          ? Buffer.from(response.body)
+          : Buffer.from(
+              response.bytes.buffer,
+              response.bytes.byteOffset,
+              response.bytes.byteLength,
+            );
+      const headers = [
+        ...deps.headers.flat(),
+        'Vary',
+        'Accept',
+        'Content-Type',
+        contentTypeHeader(response.mediaType),
+        ...(response.truncated ? ['X-Result-Truncated', `true; limit=${deps.maxResultRows}`] : []),
+        'ETag',
+        tag,
+        'Content-Length',
+        String(body.byteLength),
+      ];
+      head = { tag, headers, body };
+      heads.set(response, head);
+    }
+    res.writeHead(200, head.headers);
+    res.end(head.body);
+    return;
+  }
   let tag = response.etag ?? etags.get(response);
   if (tag === undefined) {
     tag = etag(response.body, { weak: true });

@@ -84,6 +84,32 @@ describe('cached answers on the fast path', () => {
     expect(await page.text()).toMatch(/<html/i);
   });
 
+  it('reads a repeated request once, keeping each Accept apart', async () => {
+    const path = `/sparql?query=${encodeURIComponent('SELECT ?s WHERE { ?s ?p ?o } LIMIT 1')}`;
+    const kinds: string[] = [];
+    for (const accept of [
+      'application/sparql-results+json',
+      'text/html,application/xhtml+xml,*/*;q=0.8',
+      'text/csv',
+      'application/sparql-results+json',
+      'text/html,application/xhtml+xml,*/*;q=0.8',
+      'text/csv',
+    ]) {
+      const res = await fetch(`${server.url}${path}`, { headers: { accept } });
+      await res.text();
+      expect(res.status).toBe(200);
+      kinds.push((res.headers.get('content-type') ?? '').split(';')[0]!);
+    }
+    expect(kinds).toEqual([
+      'application/sparql-results+json',
+      'text/html',
+      'text/csv',
+      'application/sparql-results+json',
+      'text/html',
+      'text/csv',
+    ]);
+  });
+
   it('leaves errors to the full path', async () => {
     const path = `/sparql?query=${encodeURIComponent('SELECT * WHERE { ?s ?p }')}`;
     const r = await twice(path);
