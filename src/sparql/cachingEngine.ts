@@ -9,6 +9,11 @@ import type { QueryEngine, QueryOptions, QueryRequest, QueryResponse } from './e
 
 /** Answers that may differ between two runs: remote services, randomness, the clock, fresh blank nodes. */
 const UNCACHEABLE = /\bSERVICE\b|\b(?:NOW|RAND|UUID|STRUUID|BNODE)\s*\(/iu;
+/**
+ * Per request object: its key without the data version (null: not cacheable). The fast path
+ * hands the same object for a repeated request, so that is worked out once.
+ */
+const READ = new WeakMap<QueryRequest, string | null>();
 
 /** Memory an answer takes: its bytes, or its text (UTF-16). */
 function sizeOf(response: QueryResponse): number {
@@ -63,15 +68,22 @@ export class CachingEngine implements QueryEngine {
     this.stats.bytes = 0;
   }
 
-  private key(request: QueryRequest): string {
-    return JSON.stringify([
-      this.version,
-      request.mediaType,
-      request.defaultGraphs ?? null,
-      request.namedGraphs ?? null,
-      request.baseIri ?? null,
-      request.query,
-    ]);
+  /** The cache key of a request, or undefined when its answer may not be cached. */
+  private key(request: QueryRequest): string | undefined {
+    let rest = READ.get(request);
+    if (rest === undefined) {
+      rest = UNCACHEABLE.test(request.query)
+        ? null
+        : JSON.stringify([
+            request.mediaType,
+            request.defaultGraphs ?? null,
+            request.namedGraphs ?? null,
+            request.baseIri ?? null,
+            request.query,
+          ]);
+      READ.set(request, rest);
+    }
+    return rest === null ? undefined : `${this.version}\n${rest}`;
   }
 
   /**
@@ -79,8 +91,9 @@ export class CachingEngine implements QueryEngine {
    * @param request - as for `query`
    */
   public peek(request: QueryRequest): QueryResponse | undefined {
-    if (this.maxBytes === 0 || UNCACHEABLE.test(request.query)) return undefined;
+    if (this.maxBytes === 0) return undefined;
     const key = this.key(request);
+    if (key === undefined) return undefined;
     const hit = this.entries.get(key);
     if (hit !== undefined) {
       // Refresh its place in the LRU order.
@@ -92,11 +105,10 @@ export class CachingEngine implements QueryEngine {
   }
 
   public async query(request: QueryRequest, options?: QueryOptions): Promise<QueryResponse> {
-    if (this.maxBytes === 0 || UNCACHEABLE.test(request.query))
-      return this.inner.query(request, options);
+    const key = this.maxBytes === 0 ? undefined : this.key(request);
+    if (key === undefined) return this.inner.query(request, options);
     const hit = this.peek(request);
     if (hit !== undefined) return hit;
-    const key = this.key(request);
     const running = this.pending.get(key);
     if (running !== undefined) {
       // Asked again before the first answer came: share it rather than run the query twice.
