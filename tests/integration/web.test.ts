@@ -4,10 +4,10 @@
  * short links, and the query UI for browsers.
  */
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
+import { dumpText } from '../util/dumps.js';
 import { FIXTURES, startTestServer } from '../util/server.js';
 
 const BASE = 'https://w3id.org/cyber-diplomacy/';
@@ -233,19 +233,7 @@ describe('self-description', () => {
   });
 
   it('serves gzipped dumps and nothing outside them', async () => {
-    const res = await request(server.url)
-      .get('/dumps/cyber-diplomacy.nq.gz')
-      .buffer(true)
-      .parse((r, cb) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (c: Buffer) => chunks.push(c));
-        r.on('end', () => cb(null, Buffer.concat(chunks)));
-      })
-      .expect(200);
-    const body = res.body as Buffer;
-    const text = (
-      res.headers['content-encoding'] === 'gzip' && body[0] === 0x1f ? gunzipSync(body) : body
-    ).toString();
+    const text = await dumpText(server.url, 'cyber-diplomacy.nq.gz');
     expect(text).toContain(`<${BASE}id/test/alpha>`);
     expect(text).toContain(`<${BASE}graph/source/test> .`);
     await request(server.url).get('/dumps/..%2Fpackage.json').expect(404);

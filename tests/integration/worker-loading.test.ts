@@ -7,7 +7,6 @@ import { mkdtemp, readFile, rm, writeFile, cp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
 import { Parser } from 'n3';
 import pino from 'pino';
 import { isomorphic } from 'rdf-isomorphic';
@@ -17,6 +16,7 @@ import { resolveConfig } from '../../src/config.js';
 import { DataLoadError } from '../../src/errors.js';
 import type { LoadProgress } from '../../src/graph/load.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { dumpText } from '../util/dumps.js';
 import { FIXTURES, MINI, REPO_ROOT, startTestServer } from '../util/server.js';
 
 const REAL = [path.join(REPO_ROOT, 'ontology'), path.join(REPO_ROOT, 'data')];
@@ -37,18 +37,7 @@ function pageContent(html: string): string[] {
 }
 
 async function dump(server: RunningServer): Promise<string> {
-  const res = await request(server.url)
-    .get('/dumps/cyber-diplomacy.nq.gz')
-    .buffer(true)
-    .parse((r, cb) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => cb(null, Buffer.concat(chunks)));
-    })
-    .expect(200);
-  const body = res.body as Buffer;
-  // The client may have undone the gzip already.
-  return (body[0] === 0x1f && body[1] === 0x8b ? gunzipSync(body) : body).toString('utf8');
+  return dumpText(server.url, 'cyber-diplomacy.nq.gz');
 }
 
 describe.each(['oxigraph', 'comunica'] as const)(
