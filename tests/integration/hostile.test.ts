@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../../src/config.js';
 import type { RunningServer } from '../../src/server.js';
 import { rawGet, rawPost, rawRequest } from '../util/raw.js';
+import { startRecordingEndpoint, type RecordingEndpoint } from '../util/listener.js';
 import { FIXTURES, MINI, startTestServer } from '../util/server.js';
 import { until } from '../util/wait.js';
 
@@ -514,21 +515,14 @@ describe('HTML and script in literals and IRIs', () => {
 });
 
 describe('requests that try to reach loopback and private addresses', () => {
-  let listener: http.Server;
+  let endpoint: RecordingEndpoint;
   let target = '';
-  const hits: string[] = [];
+  let hits: string[] = [];
   beforeAll(async () => {
-    listener = http.createServer((req, res) => {
-      hits.push(`${req.method ?? ''} ${req.url ?? ''}`);
-      res.writeHead(200, { 'Content-Type': 'application/sparql-results+json' });
-      res.end('{"head":{"vars":[]},"results":{"bindings":[{}]}}');
-    });
-    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-    target = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+    endpoint = await startRecordingEndpoint();
+    ({ url: target, hits } = endpoint);
   });
-  afterAll(async () => {
-    await new Promise<void>((resolve) => listener.close(() => resolve()));
-  });
+  afterAll(() => endpoint.close());
 
   it.each(ENGINES)('refuses SERVICE, FROM and LOAD tricks on the %s engine', async (engine) => {
     const server = await startTestServer({ engine, workers: 1 });

@@ -8,25 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { ENGINES } from '../../src/config.js';
 import type { RunningServer } from '../../src/server.js';
+import { startRecordingEndpoint, type RecordingEndpoint } from '../util/listener.js';
 import { startTestServer } from '../util/server.js';
 
-let listener: http.Server;
+let endpoint: RecordingEndpoint;
 let target = '';
-const hits: string[] = [];
-
+let hits: string[] = [];
 beforeAll(async () => {
-  listener = http.createServer((req, res) => {
-    hits.push(`${req.method ?? ''} ${req.url ?? ''}`);
-    res.writeHead(200, { 'Content-Type': 'application/sparql-results+json' });
-    res.end('{"head":{"vars":[]},"results":{"bindings":[{}]}}');
-  });
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  target = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+  endpoint = await startRecordingEndpoint();
+  ({ url: target, hits } = endpoint);
 });
-
-afterAll(async () => {
-  await new Promise<void>((resolve) => listener.close(() => resolve()));
-});
+afterAll(() => endpoint.close());
 
 describe.each(ENGINES)('outbound requests on the %s engine', (engine) => {
   let server: RunningServer;

@@ -18,6 +18,7 @@ import type { LoadProgress } from '../../src/graph/load.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { dumpText } from '../util/dumps.js';
 import { FIXTURES, MINI, REPO_ROOT, startTestServer } from '../util/server.js';
+import { until } from '../util/wait.js';
 
 const REAL = [path.join(REPO_ROOT, 'ontology'), path.join(REPO_ROOT, 'data')];
 const TEXT =
@@ -247,28 +248,18 @@ describe('replacing a worker when the workers load the data', () => {
       expect((await sparql(CARTESIAN)).status).toBe(503);
       const served = await Promise.all([1, 2, 3, 4].map(() => sparql('ASK { ?s ?p ?o }')));
       expect(served.map((r) => r.status)).toEqual([200, 200, 200, 200]);
-      const until = async (done: () => boolean, what: string, step?: () => Promise<void>) => {
-        const deadline = Date.now() + 30_000;
-        while (!done()) {
-          if (Date.now() > deadline) throw new Error(`${what}; log: ${lines.join('')}`);
-          await step?.();
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      };
-      await until(() => server.engine.readyWorkers === 2, 'the replacement never became ready');
+      await until(() => server.engine.readyWorkers === 2, 'the replacement was ready');
 
       // Once a file has changed, a replacement refuses to load it; the other worker serves on.
       const file = path.join(dir, 'things.ttl');
       await writeFile(file, `${await readFile(file, 'utf8')}\n# changed\n`);
       // Under load a timed-out query may give its 503 before reaching a worker, killing none: ask
       // again while both workers are still up.
-      await until(
-        () => lines.some((l) => l.includes('has changed since the server started')),
-        'no replacement refused the changed file',
-        async () => {
-          if (server.engine.readyWorkers === 2) expect((await sparql(CARTESIAN)).status).toBe(503);
-        },
-      );
+      await until(async () => {
+        if (lines.some((l) => l.includes('has changed since the server started'))) return true;
+        if (server.engine.readyWorkers === 2) expect((await sparql(CARTESIAN)).status).toBe(503);
+        return false;
+      }, 'a replacement refused the changed file');
       expect((await sparql('ASK { ?s ?p ?o }')).status).toBe(200);
       expect(server.engine.readyWorkers).toBe(1);
     } finally {

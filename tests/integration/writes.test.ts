@@ -13,6 +13,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, resolveConfig, type ConfigInput } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { dumpText } from '../util/dumps.js';
 import { FIXTURES, MINI, startTestServer } from '../util/server.js';
 
 const TOKEN = 'test-write-token-0123456789';
@@ -379,16 +380,7 @@ describe('what the rest of the server sees after a write', () => {
   });
 
   it('includes the user graphs in the N-Quads dump', async () => {
-    const res = await request(server.url)
-      .get('/dumps/cyber-diplomacy.nq.gz')
-      .buffer(true)
-      .parse((r, done) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (c: Buffer) => chunks.push(c));
-        r.on('end', () => done(null, Buffer.concat(chunks)));
-      })
-      .expect(200);
-    expect((res.body as Buffer).toString('utf8')).toContain(`"Zeta"@en <${NS}zeta>`);
+    expect(await dumpText(server.url, 'cyber-diplomacy.nq.gz')).toContain(`"Zeta"@en <${NS}zeta>`);
   });
 
   it('stops a runaway update at its deadline (503), changing nothing, and answers queries meanwhile', async () => {
