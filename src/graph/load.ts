@@ -343,13 +343,7 @@ export function loadFile(
     }
   }
   loadStream(store, source, pieces(), () => failure);
-  const quads = store.size - before;
-  onProgress?.({
-    type: 'file-done',
-    file: source.displayPath,
-    quads,
-    ms: performance.now() - started,
-  });
+  const quads = fileDone(store.size - before, source, started, onProgress);
   return { quads, namedGraphs: [], bytes: done, sha256: hash.digest('hex') };
 }
 
@@ -364,6 +358,22 @@ export function datasetVersion(
   const version = createHash('sha256');
   for (const f of files) version.update(f.source.graph).update('\0').update(f.sha256).update('\0');
   return version.digest('hex').slice(0, 16);
+}
+
+/** Reports a file loaded (its quads, the time since `started`) and returns its quad count. */
+function fileDone(
+  quads: number,
+  source: DataSource,
+  started: number,
+  onProgress?: (event: LoadProgress) => void,
+): number {
+  onProgress?.({
+    type: 'file-done',
+    file: source.displayPath,
+    quads,
+    ms: performance.now() - started,
+  });
+  return quads;
 }
 
 /** Loads one source already read, as file `index` of `total`, with progress events. */
@@ -385,13 +395,7 @@ function loadOne(
   const started = performance.now();
   const before = store.size;
   const namedGraphs = loadInto(store, source, bytes, onProgress);
-  const quads = store.size - before;
-  onProgress?.({
-    type: 'file-done',
-    file: source.displayPath,
-    quads,
-    ms: performance.now() - started,
-  });
+  const quads = fileDone(store.size - before, source, started, onProgress);
   return { quads, namedGraphs };
 }
 
