@@ -243,6 +243,30 @@ function caseOk(name: GazetteerName, tokens: readonly Token[], first: number): b
   return true;
 }
 
+const landmarkCache = new WeakMap<
+  Gazetteer,
+  { normByLetter: Map<string, GazetteerEntity>; telecoms: GazetteerEntity | undefined }
+>();
+
+/** Entities some rules name directly, found once per gazetteer: the norms by letter, telecoms. */
+function landmarks(g: Gazetteer): {
+  normByLetter: Map<string, GazetteerEntity>;
+  telecoms: GazetteerEntity | undefined;
+} {
+  let found = landmarkCache.get(g);
+  if (found === undefined) {
+    const normByLetter = new Map<string, GazetteerEntity>();
+    for (const e of g.entities) {
+      const letter = e.kind === 'norm' ? /\/13([a-k])$/u.exec(e.iri)?.[1] : undefined;
+      if (letter !== undefined) normByLetter.set(letter, e);
+    }
+    const telecoms = g.entities.find((e) => e.iri.endsWith('/sector/telecommunications'));
+    found = { normByLetter, telecoms };
+    landmarkCache.set(g, found);
+  }
+  return found;
+}
+
 /** A mention of `entity` at `start`..`end` of `text`, found by `rule`. */
 function mentionOf(
   text: string,
@@ -871,12 +895,7 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
 
   // "norms 13(f), (g) and (h)", "norms (f) and (h)", "norms 13 f, g and h": each letter of a list
   // that a norm's number or letter opens is that norm.
-  const normByLetter = new Map<string, Gazetteer['entities'][number]>();
-  for (const e of g.entities)
-    if (e.kind === 'norm') {
-      const letter = /\/13([a-k])$/u.exec(e.iri)?.[1];
-      if (letter !== undefined) normByLetter.set(letter, e);
-    }
+  const { normByLetter, telecoms } = landmarks(g);
   // "la norme f)", "norm f": a norm by its letter alone after the word for norm.
   for (const m of text.matchAll(
     /\b(?:[Nn]orms?|[Nn]ormes?|NORMS?)[ \u00a0]+(?:\(?([a-k])\)|13([a-k])\b)/gu,
@@ -1017,7 +1036,6 @@ export function linkText(text: string, g: Gazetteer, options: LinkOptions = {}):
       kept.splice(i - 1, 2, { ...a, end: b.end, text: text.slice(a.start, b.end) });
   }
   // "communications, energy, transportation and water": in a list of sectors, "communications" is one.
-  const telecoms = g.entities.find((e) => e.iri.endsWith('/sector/telecommunications'));
   if (telecoms !== undefined)
     for (const m of text.matchAll(/\b[Cc]ommunications\b/gu)) {
       const end = m.index + m[0].length;
